@@ -1,0 +1,335 @@
+package io.github.djllightning.loop;
+
+import io.github.djllightning.data.DataLoader;
+import io.github.djllightning.log.Logger;
+import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.optim.Optimizer;
+import io.github.djllightning.optim.SchedulerConfig;
+import io.github.djllightning.trainer.BatchLimit;
+import io.github.djllightning.trainer.Hook;
+import io.github.djllightning.trainer.LightningOptimizer;
+import io.github.djllightning.trainer.MisconfigurationException;
+import io.github.djllightning.trainer.RunningStage;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The epochs of {@code fit}: decides when training stops, runs each epoch and its epoch-level hooks, logs the epoch
+ * metrics. Lightning's {@code _FitLoop}.
+ */
+public final class FitLoop {
+
+    /** A validation interval or batch count that never comes. */
+    static final long INFINITE = Long.MAX_VALUE;
+
+    private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(FitLoop.class);
+    private static final String RUN_TRAINING_EPOCH = "run_training_epoch";
+
+    private final Progress epochProgress = new Progress();
+    private final TrainingEpochLoop epochLoop = new TrainingEpochLoop();
+    private RunContext ctx;
+    private DataLoader trainLoader;
+    private long numTrainingBatches = -1;
+    private long valCheckBatch = INFINITE;
+    private boolean validationEnabled;
+
+    /** Creates a fit loop with zeroed progress. */
+    public FitLoop() {}
+
+    /** Progress over epochs: {@code current.completed} is Lightning's {@code current_epoch}. */
+    public Progress epochProgress() {
+        return epochProgress;
+    }
+
+    /** The loop of one epoch. */
+    public TrainingEpochLoop epochLoop() {
+        return epochLoop;
+    }
+
+    /** The training batches per epoch after limits, or -1 when the loader's length is unknown. */
+    public long numTrainingBatches() {
+        return numTrainingBatches;
+    }
+
+    /** Validation runs every this many training batches ({@link Long#MAX_VALUE}: only at the last batch). */
+    public long valCheckBatch() {
+        return valCheckBatch;
+    }
+
+    /** Whether validation can run in this fit: a loader, a validation step and a non-zero limit. */
+    public boolean validationEnabled() {
+        return validationEnabled;
+    }
+
+    /** The training loader of the current fit, or null. */
+    public DataLoader trainLoader() {
+        return trainLoader;
+    }
+
+    /** The state of the fit loop for checkpoints. */
+    public Map<String, Object> stateDict() {
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("epoch_progress", epochProgress.stateDict());
+        state.put("epoch_loop", epochLoop.stateDict());
+        return state;
+    }
+
+    /**
+     * Prepares a fit: data, validation schedule and the optimizer step hooks. Runs after the setup hooks.
+     *
+     * @param context the run
+     */
+    public void attach(RunContext context) {
+        this.ctx = context;
+        epochLoop.attach(context, this);
+        boolean hasValidationStep = Overrides.overrides(context.module, LightningModule.class, "validationStep",
+                        ai.djl.training.dataset.Batch.class, int.class)
+                || Overrides.overrides(context.module, LightningModule.class, "validationStep",
+                        ai.djl.training.dataset.Batch.class, int.class, int.class);
+        boolean hasValidationData = context.val.isDefined();
+        if (hasValidationData && !hasValidationStep) {
+            LOG.warn("There is validation data but {} has no validationStep: validation is skipped.",
+                    context.module.getClass().getSimpleName());
+        }
+        validationEnabled = hasValidationData && hasValidationStep && !context.config.effectiveLimitVal().isZero();
+    }
+
+    /**
+     * The hooks the optimizers fire around each step: {@code onBeforeOptimizerStep} and clipping, and the manual
+     * step count.
+     */
+    public LightningOptimizer.StepHooks stepHooks() {
+        return new LightningOptimizer.StepHooks() {
+            @Override
+            public void afterClosure(Optimizer optimizer) {
+                LightningModule module = ctx.module;
+                if (!module.isAutomaticOptimization()) {
+                    epochLoop.manualOptimization().stepStarted();
+                }
+                ctx.hooks.callbacks(
+                        Hook.ON_BEFORE_OPTIMIZER_STEP, c -> c.onBeforeOptimizerStep(ctx.trainer, module, optimizer));
+                ctx.hooks.module(Hook.ON_BEFORE_OPTIMIZER_STEP, () -> module.onBeforeOptimizerStep(optimizer));
+                if (module.isAutomaticOptimization()) {
+                    ctx.hooks.module(
+                            Hook.CONFIGURE_GRADIENT_CLIPPING,
+                            () -> module.configureGradientClipping(
+                                    optimizer,
+                                    ctx.config.optimization().gradientClipVal(),
+                                    ctx.config.optimization().gradientClipAlgorithm()));
+                }
+            }
+
+            @Override
+            public boolean hasFreshGradients() {
+                return ctx.hasFreshGradients();
+            }
+
+            @Override
+            public void afterZeroGrad(Optimizer optimizer) {
+                ctx.gradientsZeroed();
+            }
+
+            @Override
+            public void afterStep(Optimizer optimizer) {
+                if (!ctx.module.isAutomaticOptimization()) {
+                    epochLoop.manualOptimization().stepCompleted();
+                }
+            }
+        };
+    }
+
+    /**
+     * Runs the epochs until a stop condition holds.
+     *
+     * @param context the run
+     */
+    public void run(RunContext context) {
+        this.ctx = context;
+        epochLoop.attach(context, this);
+        setupData();
+        if (skip()) {
+            return;
+        }
+        onRunStart();
+        while (!done()) {
+            onAdvanceStart();
+            advance();
+            onAdvanceEnd();
+        }
+        onRunEnd();
+    }
+
+    private void setupData() {
+        BatchLimit limit = ctx.config.effectiveLimitTrain();
+        if (limit.isZero()) {
+            numTrainingBatches = 0;
+            return;
+        }
+        List<DataLoader> loaders = ctx.train.loaders(ctx.hooks);
+        if (loaders.isEmpty()) {
+            throw new MisconfigurationException(
+                    "No training data: pass a DataLoader to fit(module, trainLoader), give a LightningDataModule"
+                            + " with trainDataloader(), or override trainDataloader() in "
+                            + ctx.module.getClass().getSimpleName() + ".");
+        }
+        if (loaders.size() > 1) {
+            throw new MisconfigurationException(
+                    "fit takes one training loader, got " + loaders.size() + " from " + ctx.train.describe() + ".");
+        }
+        DataLoader loader = loaders.get(0);
+        if (!ctx.config.batches().overfitBatches().isZero() && loader.shuffle()) {
+            LOG.warn("overfitBatches is set: the training loader is used without shuffling.");
+            loader = loader.withoutShuffle();
+        }
+        trainLoader = loader;
+        numTrainingBatches = limit.resolve(loader.numBatches(), "limitTrainBatches");
+        BatchLimit interval = ctx.config.effectiveValCheckInterval();
+        if (!interval.isFraction()) {
+            valCheckBatch = interval.count();
+            if (numTrainingBatches >= 0 && valCheckBatch > numTrainingBatches
+                    && ctx.config.effectiveCheckValEveryNEpoch() != null) {
+                throw new MisconfigurationException(
+                        "valCheckInterval (" + valCheckBatch + ") must be less than or equal to the number of"
+                                + " training batches (" + numTrainingBatches + "). Set limitValBatches(0) to switch"
+                                + " validation off, or checkValEveryNEpoch(null) to validate every "
+                                + valCheckBatch + " batches across epochs.");
+            }
+        } else if (numTrainingBatches < 0) {
+            if (interval.share() != 1.0) {
+                throw new MisconfigurationException(
+                        "valCheckInterval=" + interval.share() + " needs a training loader with a known number of"
+                                + " batches; use 1.0 or a whole number of batches.");
+            }
+            valCheckBatch = INFINITE;
+        } else {
+            valCheckBatch = Math.max(1, (long) (numTrainingBatches * interval.share()));
+        }
+        int logEvery = ctx.config.output().logEveryNSteps();
+        if (!ctx.trainer.loggers().isEmpty() && numTrainingBatches >= 0 && numTrainingBatches < logEvery
+                && ctx.config.fastDevRun() == 0) {
+            LOG.warn(
+                    "The number of training batches ({}) is smaller than the logging interval logEveryNSteps={}."
+                            + " Set a lower value to see step metrics in the logs.",
+                    numTrainingBatches,
+                    logEvery);
+        }
+    }
+
+    private boolean skip() {
+        return done() || ctx.config.effectiveLimitTrain().isZero();
+    }
+
+    /** Lightning's {@code _FitLoop.done}: no batches, max steps, max epochs, or a stop request that may be honoured. */
+    boolean done() {
+        if (numTrainingBatches == 0) {
+            LOG.info("fit stopped: no training batches.");
+            return true;
+        }
+        long maxSteps = ctx.config.resolvedMaxSteps();
+        if (maxSteps != -1 && epochLoop.globalStep() >= maxSteps) {
+            LOG.info("fit stopped: maxSteps={} reached.", maxSteps);
+            return true;
+        }
+        int maxEpochs = ctx.config.resolvedMaxEpochs();
+        if (maxEpochs != -1 && epochProgress.current().processed() >= maxEpochs) {
+            epochProgress.current().setCompleted(epochProgress.current().processed());
+            LOG.info("fit stopped: maxEpochs={} reached.", maxEpochs);
+            return true;
+        }
+        if (ctx.trainer.shouldStop() && canStopEarly()) {
+            LOG.debug("fit stopped: a stop was requested.");
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether minEpochs and minSteps are met, so a stop request may be honoured. */
+    public boolean canStopEarly() {
+        int minEpochs = ctx.config.resolvedMinEpochs();
+        long minSteps = ctx.config.resolvedMinSteps();
+        boolean epochsMet = minEpochs == 0 || epochProgress.current().processed() >= minEpochs;
+        boolean stepsMet = minSteps == 0 || epochLoop.globalStep() >= minSteps;
+        return epochsMet && stepsMet;
+    }
+
+    private void onRunStart() {
+        epochProgress.current().setCompleted(epochProgress.current().processed());
+        LightningModule module = ctx.module;
+        ctx.hooks.both(Hook.ON_TRAIN_START, c -> c.onTrainStart(ctx.trainer, module), module::onTrainStart);
+    }
+
+    private void onAdvanceStart() {
+        LightningModule module = ctx.module;
+        ctx.metrics.activateTraining();
+        epochProgress.incrementReady();
+        ctx.hooks.both(Hook.ON_TRAIN_EPOCH_START, c -> c.onTrainEpochStart(ctx.trainer, module),
+                module::onTrainEpochStart);
+        epochProgress.incrementStarted();
+    }
+
+    private void advance() {
+        int epoch = (int) epochProgress.current().processed();
+        TrainingEpochLoop.FetchSpec spec = epochLoop.fetchSpec();
+        ctx.hooks.start(RUN_TRAINING_EPOCH);
+        try (BatchFetcher fetcher = new BatchFetcher(
+                trainLoader.iterator(ctx.batchRoot, epoch, 0), numTrainingBatches, 0, ctx.hooks, spec.action())) {
+            epochLoop.run(ctx, this, fetcher);
+        } finally {
+            ctx.hooks.stop(RUN_TRAINING_EPOCH);
+        }
+    }
+
+    private void onAdvanceEnd() {
+        LightningModule module = ctx.module;
+        ctx.trainer.setStage(RunningStage.TRAIN);
+        ctx.metrics.activateTraining();
+        ctx.metrics.epochEndReached();
+        epochProgress.incrementProcessed();
+        ctx.hooks.callbacks(Hook.ON_TRAIN_EPOCH_END, false, c -> c.onTrainEpochEnd(ctx.trainer, module));
+        ctx.hooks.module(Hook.ON_TRAIN_EPOCH_END, module::onTrainEpochEnd);
+        ctx.hooks.callbacks(Hook.ON_TRAIN_EPOCH_END, true, c -> c.onTrainEpochEnd(ctx.trainer, module));
+        ctx.metrics.onEpochEnd();
+        if (epochLoop.numReadyBatchesReached()) {
+            epochLoop.updateLrSchedulers(SchedulerConfig.Interval.EPOCH, true);
+        }
+        // the epoch's metrics share the x value of its last stepping batch
+        epochLoop.decrementBatchesThatStepped();
+        ctx.metrics.logTrainEpochMetrics(epochLoop.batchesThatStepped(), ctx.trainer.currentEpoch());
+        epochLoop.incrementBatchesThatStepped();
+        epochProgress.incrementCompleted();
+    }
+
+    private void onRunEnd() {
+        LightningModule module = ctx.module;
+        ctx.hooks.both(Hook.ON_TRAIN_END, c -> c.onTrainEnd(ctx.trainer, module), module::onTrainEnd);
+        for (Logger logger : ctx.trainer.loggers()) {
+            logger.save();
+        }
+    }
+
+    /**
+     * Runs the sanity check: a few validation batches before training, whose metrics are discarded.
+     *
+     * @param context the run
+     */
+    public void runSanityCheck(RunContext context) {
+        long steps = context.config.effectiveNumSanityValSteps();
+        if (!validationEnabled || steps <= 0) {
+            return;
+        }
+        RunningStage previous = context.trainer.stage();
+        context.trainer.setStage(RunningStage.SANITY_CHECK);
+        context.metrics.resetResults();
+        context.metrics.resetMetrics();
+        LightningModule module = context.module;
+        context.hooks.callbacks(Hook.ON_SANITY_CHECK_START, c -> c.onSanityCheckStart(context.trainer, module));
+        epochLoop.valLoop().run(context, true);
+        context.hooks.callbacks(Hook.ON_SANITY_CHECK_END, c -> c.onSanityCheckEnd(context.trainer, module));
+        context.metrics.resetResults();
+        context.metrics.resetMetrics();
+        epochLoop.valLoop().resetProgress();
+        context.trainer.setStage(previous);
+    }
+}

@@ -1,0 +1,213 @@
+package io.github.djllightning.loop;
+
+import io.github.djllightning.callback.Callback;
+import io.github.djllightning.log.MetricsConnector;
+import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.profile.Profiler;
+import io.github.djllightning.trainer.Hook;
+import io.github.djllightning.trainer.Trainer;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Calls a hook on every callback and then on the module, with the logging context set and, when a profiler is on,
+ * each call timed under Lightning's action names. Typed calls only: no reflection, no lookup by name.
+ */
+public final class Hooks {
+
+    /** One callback's hook, applied to a callback. */
+    @FunctionalInterface
+    public interface CallbackCall {
+        /** Calls the hook on the callback. */
+        void call(Callback callback);
+    }
+
+    private final Trainer trainer;
+    private final LightningModule module;
+    private final List<Callback> callbacks;
+    private final MetricsConnector metrics;
+    private final Profiler profiler;
+    private final boolean profiling;
+    private final String[] moduleActions;
+    private final String[][] callbackActions;
+
+    /**
+     * Creates a dispatcher for one run.
+     *
+     * @param trainer the Trainer, passed to the callbacks
+     * @param module the module
+     * @param callbacks the callbacks in calling order
+     * @param metrics where the logging context is set
+     * @param profiler the profiler
+     */
+    public Hooks(
+            Trainer trainer,
+            LightningModule module,
+            List<Callback> callbacks,
+            MetricsConnector metrics,
+            Profiler profiler) {
+        this.trainer = trainer;
+        this.module = module;
+        this.callbacks = callbacks;
+        this.metrics = metrics;
+        this.profiler = profiler;
+        this.profiling = profiler.isEnabled();
+        Hook[] hooks = Hook.values();
+        moduleActions = new String[hooks.length];
+        callbackActions = new String[callbacks.size()][hooks.length];
+        if (profiling) {
+            String moduleName = module.getClass().getSimpleName();
+            for (Hook hook : hooks) {
+                moduleActions[hook.ordinal()] = "[LightningModule]" + moduleName + "." + hook.lightningName();
+                for (int i = 0; i < callbacks.size(); i++) {
+                    callbackActions[i][hook.ordinal()] =
+                            "[Callback]" + callbacks.get(i).stateKey() + "." + hook.lightningName();
+                }
+            }
+        }
+    }
+
+    /** The Trainer. */
+    public Trainer trainer() {
+        return trainer;
+    }
+
+    /** The module. */
+    public LightningModule module() {
+        return module;
+    }
+
+    /** The callbacks in calling order. */
+    public List<Callback> callbacks() {
+        return callbacks;
+    }
+
+    /** The profiler. */
+    public Profiler profiler() {
+        return profiler;
+    }
+
+    /** Whether a profiler records actions. */
+    public boolean profiling() {
+        return profiling;
+    }
+
+    /**
+     * Calls a hook on every callback.
+     *
+     * @param hook which hook, for logging rules and profiling
+     * @param call the call
+     */
+    public void callbacks(Hook hook, CallbackCall call) {
+        Hook previous = metrics.hook();
+        metrics.setHook(hook);
+        try {
+            eachCallback(hook, call);
+        } finally {
+            metrics.setHook(previous);
+        }
+    }
+
+    private void eachCallback(Hook hook, CallbackCall call) {
+        for (int i = 0; i < callbacks.size(); i++) {
+            if (profiling) {
+                String action = callbackActions[i][hook.ordinal()];
+                profiler.start(action);
+                try {
+                    call.call(callbacks.get(i));
+                } finally {
+                    profiler.stop(action);
+                }
+            } else {
+                call.call(callbacks.get(i));
+            }
+        }
+    }
+
+    /**
+     * Calls a hook on the callbacks that do or do not monitor metrics (for the train-epoch-end exception).
+     *
+     * @param hook which hook
+     * @param monitoring whether to call the monitoring callbacks or the others
+     * @param call the call
+     */
+    public void callbacks(Hook hook, boolean monitoring, CallbackCall call) {
+        callbacks(hook, callback -> {
+            if (callback.monitorsMetrics() == monitoring) {
+                call.call(callback);
+            }
+        });
+    }
+
+    /**
+     * Calls a module hook.
+     *
+     * @param hook which hook
+     * @param call the call
+     */
+    public void module(Hook hook, Runnable call) {
+        moduleValue(hook, () -> {
+            call.run();
+            return null;
+        });
+    }
+
+    /**
+     * Calls a module hook that returns a value.
+     *
+     * @param hook which hook
+     * @param call the call
+     * @param <R> the value's type
+     * @return what the hook returned
+     */
+    public <R> R moduleValue(Hook hook, Supplier<R> call) {
+        Hook previous = metrics.hook();
+        metrics.setHook(hook);
+        String action = profiling ? moduleActions[hook.ordinal()] : null;
+        if (action != null) {
+            profiler.start(action);
+        }
+        try {
+            return call.get();
+        } finally {
+            if (action != null) {
+                profiler.stop(action);
+            }
+            metrics.setHook(previous);
+        }
+    }
+
+    /**
+     * Calls a hook on every callback and then on the module.
+     *
+     * @param hook which hook
+     * @param callbackCall the callbacks' call
+     * @param moduleCall the module's call
+     */
+    public void both(Hook hook, CallbackCall callbackCall, Runnable moduleCall) {
+        callbacks(hook, callbackCall);
+        module(hook, moduleCall);
+    }
+
+    /**
+     * Times a Trainer action that is not a hook (e.g. {@code run_training_batch}).
+     *
+     * @param action the action's name
+     */
+    public void start(String action) {
+        if (profiling) {
+            profiler.start(action);
+        }
+    }
+
+    /**
+     * Stops timing a Trainer action.
+     *
+     * @param action the action's name
+     */
+    public void stop(String action) {
+        if (profiling) {
+            profiler.stop(action);
+        }
+    }
+}

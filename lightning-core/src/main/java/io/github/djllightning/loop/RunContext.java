@@ -1,0 +1,187 @@
+package io.github.djllightning.loop;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.engine.EngineException;
+import ai.djl.training.GradientCollector;
+import io.github.djllightning.log.MetricsConnector;
+import io.github.djllightning.module.LightningDataModule;
+import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.optim.Optimizer;
+import io.github.djllightning.optim.SchedulerConfig;
+import io.github.djllightning.trainer.LightningOptimizer;
+import io.github.djllightning.trainer.Trainer;
+import io.github.djllightning.trainer.TrainerConfig;
+import java.util.List;
+
+/**
+ * What the loops share during one {@code fit}, {@code validate}, {@code test} or {@code predict}: the module, the
+ * callbacks, the data sources, the optimizers and the metrics. Created by the Trainer for each run.
+ */
+public final class RunContext {
+
+    final Trainer trainer;
+    final TrainerConfig config;
+    final LightningModule module;
+    final LightningDataModule datamodule;
+    final Hooks hooks;
+    final MetricsConnector metrics;
+    final NDManager batchRoot;
+    final DataSource train;
+    final DataSource val;
+    final DataSource test;
+    final DataSource predict;
+    List<Optimizer> optimizers = List.of();
+    List<LightningOptimizer> lightningOptimizers = List.of();
+    List<SchedulerConfig> schedulers = List.of();
+    private GradientCollector collector;
+    private boolean backwardSinceZeroGrad;
+
+    /**
+     * Creates the context of a run.
+     *
+     * @param trainer the Trainer
+     * @param module the module
+     * @param datamodule the data module, or null
+     * @param hooks the hook dispatcher
+     * @param metrics the metrics connector
+     * @param batchRoot the manager under which each batch gets its own manager
+     * @param sources the train, val, test and predict sources, in that order
+     */
+    public RunContext(
+            Trainer trainer,
+            LightningModule module,
+            LightningDataModule datamodule,
+            Hooks hooks,
+            MetricsConnector metrics,
+            NDManager batchRoot,
+            DataSource... sources) {
+        this.trainer = trainer;
+        this.config = trainer.config();
+        this.module = module;
+        this.datamodule = datamodule;
+        this.hooks = hooks;
+        this.metrics = metrics;
+        this.batchRoot = batchRoot;
+        this.train = sources[0];
+        this.val = sources[1];
+        this.test = sources[2];
+        this.predict = sources[3];
+    }
+
+    /** The module. */
+    public LightningModule module() {
+        return module;
+    }
+
+    /** The hook dispatcher. */
+    public Hooks hooks() {
+        return hooks;
+    }
+
+    /** The validation source. */
+    public DataSource val() {
+        return val;
+    }
+
+    /** The training source. */
+    public DataSource train() {
+        return train;
+    }
+
+    /** The test source. */
+    public DataSource test() {
+        return test;
+    }
+
+    /** The prediction source. */
+    public DataSource predict() {
+        return predict;
+    }
+
+    /** The optimizers of the run (fit only). */
+    public List<Optimizer> optimizers() {
+        return optimizers;
+    }
+
+    /** The optimizers as the module sees them. */
+    public List<LightningOptimizer> lightningOptimizers() {
+        return lightningOptimizers;
+    }
+
+    /** The schedulers of the run. */
+    public List<SchedulerConfig> schedulers() {
+        return schedulers;
+    }
+
+    /**
+     * Sets the optimizers and schedulers from {@code configureOptimizers}.
+     *
+     * @param optimizers the optimizers
+     * @param wrapped the same, wrapped for the module
+     * @param schedulers the scheduler configurations
+     */
+    public void setOptimizers(
+            List<Optimizer> optimizers, List<LightningOptimizer> wrapped, List<SchedulerConfig> schedulers) {
+        this.optimizers = optimizers;
+        this.lightningOptimizers = wrapped;
+        this.schedulers = schedulers;
+    }
+
+    /** Opens the gradient recording for a training step; only one may be open in the process. */
+    GradientCollector openCollector() {
+        collector = Engine.getInstance().newGradientCollector();
+        return collector;
+    }
+
+    void closeCollector() {
+        if (collector != null) {
+            GradientCollector open = collector;
+            collector = null;
+            open.close();
+        }
+    }
+
+    /**
+     * Runs the backward pass of a loss; called from {@code LightningModule.backward}.
+     *
+     * @param loss a scalar loss
+     */
+    public void backward(NDArray loss) {
+        if (collector == null) {
+            throw new IllegalStateException(
+                    "backward was called outside of a training step; call it (or manualBackward) from trainingStep.");
+        }
+        if (loss.size() != 1) {
+            throw new IllegalArgumentException(
+                    "backward needs a scalar loss (one element), got shape " + loss.getShape()
+                            + ". Reduce it first, e.g. loss.mean().");
+        }
+        try {
+            collector.backward(loss);
+        } catch (EngineException e) {
+            if (String.valueOf(e.getMessage()).contains("does not require grad")) {
+                throw new IllegalArgumentException(
+                        "The loss does not depend on any trainable parameter, so it has no gradient. Compute it with"
+                                + " the module's layers (forward(\"name\", x)) and check that not all parameters are"
+                                + " frozen.", e);
+            }
+            throw e;
+        }
+        backwardSinceZeroGrad = true;
+    }
+
+    /** Records that the gradients were zeroed: until the next backward there is nothing to step with. */
+    void gradientsZeroed() {
+        backwardSinceZeroGrad = false;
+    }
+
+    /**
+     * Whether a backward pass ran since the gradients were last zeroed; torch's optimizers skip a step without one
+     * (its {@code zero_grad} leaves no gradient at all).
+     */
+    boolean hasFreshGradients() {
+        return backwardSinceZeroGrad;
+    }
+}

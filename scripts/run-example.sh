@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds what an example needs and runs it by name.
+#
+# Usage: scripts/run-example.sh NAME [ARGS...]
+#   scripts/run-example.sh autoencoder                 the seed's MNIST autoencoder, 1 epoch at batch 32
+#   scripts/run-example.sh autoencoder --epochs 2
+#   scripts/run-example.sh overhead-benchmark          Trainer vs a hand-written DJL loop, and memory growth
+#
+# MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
+# come from Maven; nothing is downloaded when the example runs.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+examples="autoencoder overhead-benchmark"
+
+if [[ $# -lt 1 ]]; then
+  echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
+  exit 2
+fi
+name="$1"
+shift
+case " ${examples} " in
+  *" ${name} "*) ;;
+  *) echo "unknown example '${name}'; examples are: ${examples}" >&2; exit 2 ;;
+esac
+
+case "${name}" in
+  autoencoder|overhead-benchmark) "${root}/scripts/fetch-mnist.sh" ;;
+esac
+
+cd "${root}"
+classpath_file="lightning-examples/target/run-classpath.txt"
+echo "Building the examples (mvn package)..." >&2
+mvn -B -q -ntp -DskipTests -pl lightning-examples -am package dependency:build-classpath \
+  -Dmdep.outputFile=target/run-classpath.txt -Dmdep.includeScope=runtime >&2
+
+exec java -Dai.djl.offline=true ${JAVA_OPTS:-} \
+  -cp "lightning-examples/target/classes:$(cat "${classpath_file}")" \
+  io.github.djllightning.examples.Examples "${name}" "$@"
