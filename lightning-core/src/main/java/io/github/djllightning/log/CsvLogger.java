@@ -39,7 +39,7 @@ import org.yaml.snakeyaml.Yaml;
  * default logger. Lightning's {@code CSVLogger}.
  *
  * <pre>{@code
- * Trainer.builder().logger(CsvLogger.builder(Path.of("logs")).name("mnist").build()).build();
+ * Trainer.builder().loggers(CsvLogger.builder(Path.of("logs")).name("mnist").build()).build();
  * // logs/mnist/version_0/metrics.csv, logs/mnist/version_0/hparams.yaml
  * }</pre>
  *
@@ -217,7 +217,7 @@ public final class CsvLogger implements Logger {
                 inspectExisting(file);
                 fileChecked = true;
             }
-            if (fileColumns != null && coversPending()) {
+            if (fileColumns != null && coversPending() && Files.isRegularFile(file)) {
                 append(file);
             } else {
                 rewrite(file);

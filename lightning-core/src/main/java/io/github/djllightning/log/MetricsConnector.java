@@ -347,8 +347,16 @@ public final class MetricsConnector {
 
     // ------------------------------------------------------------------ views
 
-    /** The metrics callbacks can monitor, converted to numbers (reads device values). */
+    /**
+     * The metrics callbacks can monitor, converted to numbers (reads device values). Like Lightning's {@code
+     * callback_metrics}, they are brought up to date on access while a run is on: a callback's {@code
+     * onTrainBatchEnd} sees this batch's step values, and a monitoring callback's {@code onTrainEpochEnd} sees the
+     * epoch values, including what the module logged in its own {@code onTrainEpochEnd}.
+     */
     public Map<String, Double> callbackMetrics() {
+        if (manager != null && active != null) {
+            active.collect(firstLoopIter != null, dataloaderIdx, callbackMetrics, null, null);
+        }
         return toDoubles(callbackMetrics);
     }
 

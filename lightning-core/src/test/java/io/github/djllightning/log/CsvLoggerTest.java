@@ -271,4 +271,16 @@ class CsvLoggerTest {
         assertThat(lines(logger.logDir().resolve("metrics.csv")))
                 .containsExactly("\"a,b\",c,step", "1.0,,0", ",1.0,1");
     }
+
+    @Test
+    void aFileRemovedBetweenSavesIsWrittenAgainWithItsHeader() throws IOException {
+        CsvLogger logger = new CsvLogger(root);
+        logger.logMetrics(metrics("loss", 1.0), 0);
+        logger.save();
+        Path file = logger.logDir().resolve("metrics.csv");
+        Files.delete(file);
+        logger.logMetrics(metrics("loss", 0.5), 1);
+        logger.save();
+        assertThat(lines(file)).containsExactly("loss,step", "0.5,1");
+    }
 }
