@@ -34,6 +34,13 @@ echo "Building the examples (mvn package)..." >&2
 mvn -B -q -ntp -DskipTests -pl lightning-examples -am package dependency:build-classpath \
   -Dmdep.outputFile=target/run-classpath.txt -Dmdep.includeScope=runtime >&2
 
-exec java -Dai.djl.offline=true ${JAVA_OPTS:-} \
+jvm_opts=()
+case "${name}" in
+  # a fixed, pre-touched heap so resident-memory growth measures native memory, and one intra-op thread so the
+  # engine's thread pool does not compete with the JIT on small machines (both loops run with the same settings)
+  overhead-benchmark) jvm_opts=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch -Dai.djl.pytorch.num_threads=1) ;;
+esac
+
+exec java -Dai.djl.offline=true "${jvm_opts[@]}" ${JAVA_OPTS:-} \
   -cp "lightning-examples/target/classes:$(cat "${classpath_file}")" \
   io.github.djllightning.examples.Examples "${name}" "$@"

@@ -57,7 +57,7 @@ public final class OverheadBenchmark {
         EngineSetup.preferOffline();
         Path root = Files.createTempDirectory("overhead-benchmark");
         try (MnistDataset train = MnistDataset.builder().usage(Usage.TRAIN).build()) {
-            for (int bs : batchSizes) {
+            for (int bs : rounds > 0 ? batchSizes : new int[0]) {
                 int steps = bs == 1 ? bs1Steps : (int) (train.size() / bs);
                 // one warm-up of each, then alternating measured rounds
                 rawLoop(train, bs, Math.min(steps, 200));
