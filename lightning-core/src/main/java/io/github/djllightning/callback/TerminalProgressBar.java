@@ -1,10 +1,10 @@
 package io.github.djllightning.callback;
 
 import ai.djl.training.dataset.Batch;
-import io.github.djllightning.log.CsvNumbers;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
+import io.github.djllightning.util.PythonFormat;
 import java.io.Console;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
@@ -547,11 +547,11 @@ public class TerminalProgressBar extends ProgressBar {
     static String formatValue(Object value) {
         if (value instanceof Double || value instanceof Float) {
             double number = ((Number) value).doubleValue();
-            return shorter(compactExponent(CsvNumbers.general(number, 3)), CsvNumbers.pythonRepr(number));
+            return shorter(compactExponent(PythonFormat.general(number, 3)), PythonFormat.repr(number));
         }
         if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
             long number = ((Number) value).longValue();
-            return shorter(compactExponent(CsvNumbers.general(number, 3)), Long.toString(number));
+            return shorter(compactExponent(PythonFormat.general(number, 3)), Long.toString(number));
         }
         return String.valueOf(value);
     }

@@ -1,5 +1,6 @@
 package io.github.djllightning.log;
 
+import io.github.djllightning.util.PythonFormat;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.Reader;
@@ -390,9 +391,9 @@ public final class CsvLogger implements Logger {
             if (value == null) {
                 cells[i] = null;
             } else if (integral.contains(column)) {
-                cells[i] = CsvNumbers.integral(value);
+                cells[i] = PythonFormat.integral(value);
             } else {
-                cells[i] = CsvNumbers.pythonRepr(value);
+                cells[i] = PythonFormat.repr(value);
             }
         }
         return cells;
