@@ -3,7 +3,6 @@ package io.github.djllightning.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -51,116 +50,16 @@ public final class AdamW extends Optimizer {
         AdamMath.validate("AdamW", group);
     }
 
-    /** Collects AdamW's default options; each setter checks its value at once. */
-    public static final class Builder {
+    /** Collects {@link AdamW}'s options, with torch's defaults. */
+    public static final class Builder extends AdamBuilder<AdamW> {
 
-        private double lr = 1e-3;
-        private double beta1 = 0.9;
-        private double beta2 = 0.999;
-        private double eps = 1e-8;
-        private double weightDecay = 1e-2;
-        private boolean amsgrad;
-        private boolean maximize;
-
-        private Builder() {}
-
-        /**
-         * Sets the learning rate.
-         *
-         * @param lr a finite number {@code >= 0}; default 1e-3
-         * @return this builder
-         */
-        public Builder lr(double lr) {
-            this.lr = Checks.nonNegative("AdamW", "lr", lr);
-            return this;
+        Builder() {
+            super("AdamW", 1e-2);
         }
 
-        /**
-         * Sets the decay rates of the first and second moment.
-         *
-         * @param beta1 in {@code [0, 1)}; default 0.9
-         * @param beta2 in {@code [0, 1)}; default 0.999
-         * @return this builder
-         */
-        public Builder betas(double beta1, double beta2) {
-            this.beta1 = Checks.unitInterval("AdamW", "betas[0]", beta1);
-            this.beta2 = Checks.unitInterval("AdamW", "betas[1]", beta2);
-            return this;
-        }
-
-        /**
-         * Sets the term added to the denominator for numerical stability.
-         *
-         * @param eps a finite number {@code >= 0}; default 1e-8
-         * @return this builder
-         */
-        public Builder eps(double eps) {
-            this.eps = Checks.nonNegative("AdamW", "eps", eps);
-            return this;
-        }
-
-        /**
-         * Sets the decoupled weight decay: each step multiplies the weights by {@code 1 - lr * weightDecay}.
-         *
-         * @param weightDecay a finite number {@code >= 0}; default 0.01
-         * @return this builder
-         */
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = Checks.nonNegative("AdamW", "weight_decay", weightDecay);
-            return this;
-        }
-
-        /**
-         * Chooses the AMSGrad variant, which divides by the running maximum of the second moment.
-         *
-         * @param amsgrad whether to use AMSGrad; default false
-         * @return this builder
-         */
-        public Builder amsgrad(boolean amsgrad) {
-            this.amsgrad = amsgrad;
-            return this;
-        }
-
-        /**
-         * Chooses to maximize the objective instead of minimizing it.
-         *
-         * @param maximize whether to maximize; default false
-         * @return this builder
-         */
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        /**
-         * Builds AdamW over one parameter group.
-         *
-         * @param params the parameters to optimize
-         * @return the optimizer
-         */
-        public AdamW build(Collection<Parameter> params) {
-            return new AdamW(defaults(), List.of(new ParamGroup(params)));
-        }
-
-        /**
-         * Builds AdamW over several parameter groups; options a group leaves out come from this builder.
-         *
-         * @param groups the parameter groups
-         * @return the optimizer
-         */
-        public AdamW build(List<ParamGroup> groups) {
-            return new AdamW(defaults(), groups);
-        }
-
-        private Map<String, Object> defaults() {
-            Map<String, Object> defaults = new LinkedHashMap<>();
-            defaults.put(ParamGroup.LR, lr);
-            defaults.put(ParamGroup.BETAS, List.of(beta1, beta2));
-            defaults.put(ParamGroup.EPS, eps);
-            defaults.put(ParamGroup.WEIGHT_DECAY, weightDecay);
-            defaults.put(ParamGroup.AMSGRAD, amsgrad);
-            defaults.put(ParamGroup.MAXIMIZE, maximize);
-            return defaults;
+        @Override
+        protected AdamW create(Map<String, Object> defaults, List<ParamGroup> groups) {
+            return new AdamW(defaults, groups);
         }
     }
 }
