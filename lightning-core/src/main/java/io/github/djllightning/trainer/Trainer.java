@@ -407,7 +407,6 @@ public final class Trainer {
         metricsManager.setName("metrics");
         metrics.start(metricsManager);
         metrics.setLoggers(loggers);
-        metrics.setEnabled(runFn != TrainerFn.PREDICT);
         scalars = new ScalarCache(runManager);
         callbacks = CallbackResolver.forRun(baseCallbacks, module);
         Hooks hooks = new Hooks(this, module, callbacks, metrics, config.profiler());

@@ -352,6 +352,58 @@ class LoggingRulesTest {
         }
     }
 
+    @Test
+    void theSanityCheckLeavesNoMetricsBehind() {
+        List<Map<String, Double>> atTrainStart = new ArrayList<>();
+        Callback probe = new Callback() {
+            @Override
+            public void onTrainStart(Trainer trainer, LightningModule module) {
+                atTrainStart.add(trainer.callbackMetrics());
+                atTrainStart.add(trainer.loggedMetrics());
+                atTrainStart.add(trainer.progressBarMetrics());
+            }
+        };
+        LogModule module = new LogModule();
+        module.onValidationStep = (m, c) -> m.log("val_loss", c.loss(), LogOptions.defaults().progBar(true));
+        Trainer trainer = quiet(root).maxEpochs(1).numSanityValSteps(2).logger(true).callbacks(probe).build();
+        try (module) {
+            trainer.fit(module, BoringModule.data(manager, 1), BoringModule.data(manager, 2));
+        }
+        assertThat(atTrainStart).hasSize(3).allMatch(Map::isEmpty);
+        // the one real validation run is the only val row
+        assertThat(csvRows(root)).filteredOn(r -> !r.get("val_loss").isEmpty()).hasSize(1);
+    }
+
+    @Test
+    void logDictLogsEveryEntryAndRejectsValuesThatAreNotNumbers() {
+        LogModule module = new LogModule();
+        module.onTrainingStep = (m, c) -> m.logDict(Map.of("a", 1.5, "b", c.loss(), "c", 2));
+        Trainer trainer = trainer(1);
+        try (module) {
+            trainer.fit(module, BoringModule.data(manager, 1));
+        }
+        assertThat(trainer.loggedMetrics()).containsKeys("a", "b", "c").containsEntry("a", 1.5).containsEntry("c", 2.0);
+
+        LogModule bad = new LogModule();
+        bad.onTrainingStep = (m, c) -> m.logDict(Map.of("label", "cat"));
+        try (bad) {
+            assertThatThrownBy(() -> trainer(1).fit(bad, BoringModule.data(manager, 1)))
+                    .hasMessageContaining("'label'")
+                    .hasMessageContaining("java.lang.String");
+        }
+    }
+
+    @Test
+    void integerArraysAreRecordedAsFloats() {
+        LogModule module = new LogModule();
+        module.onTrainingStep = (m, c) -> m.log("count", c.batch().getManager().create(c.batchIdx() + 3));
+        Trainer trainer = trainer(1);
+        try (module) {
+            trainer.fit(module, BoringModule.data(manager, 2));
+        }
+        assertThat(trainer.loggedMetrics()).containsEntry("count", 4.0);
+    }
+
     // ------------------------------------------------------------------ reductions
 
     /** Validates on 10 rows in batches of 4: sizes 4, 4, 2; logs the 1-based batch number in several ways. */

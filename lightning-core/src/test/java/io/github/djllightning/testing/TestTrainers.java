@@ -2,7 +2,6 @@ package io.github.djllightning.testing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.dataset.ArrayDataset;
 import io.github.djllightning.data.DataLoader;
@@ -11,6 +10,7 @@ import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Quiet Trainers and small, identifiable data for behaviour tests. */
@@ -102,13 +102,10 @@ public final class TestTrainers {
             return false;
         }
         for (int i = 0; i < a.size(); i++) {
-            if (!java.util.Arrays.equals(a.get(i), b.get(i))) {
+            if (!Arrays.equals(a.get(i), b.get(i))) {
                 return false;
             }
         }
         return true;
     }
-
-    /** The shape of a batch of 4 rows of 32 floats, the input BoringModule's layer expects. */
-    public static final Shape BORING_BATCH = new Shape(4, 32);
 }
