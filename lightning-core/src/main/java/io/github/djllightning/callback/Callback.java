@@ -49,7 +49,7 @@ public interface Callback {
     /** Fires when fit, validate, test or predict begins, before any data is loaded. */
     default void setup(Trainer trainer, LightningModule module, TrainerFn stage) {}
 
-    /** Fires when fit, validate, test or predict ends, also after a failure. */
+    /** Fires when fit, validate, test or predict ends normally; after a failure {@link #onException} fires instead. */
     default void teardown(Trainer trainer, LightningModule module, TrainerFn stage) {}
 
     /** Fires once when fit begins, after the optimizers are configured. */

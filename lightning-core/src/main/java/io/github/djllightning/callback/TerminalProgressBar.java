@@ -244,8 +244,7 @@ public class TerminalProgressBar extends ProgressBar {
     public void onPredictBatchStart(
             Trainer trainer, LightningModule module, Batch batch, int batchIdx, int dataloaderIdx) {
         if (isEnabled() && dataloaderIdx != evalLoader) {
-            // the Trainer does not publish the number of predict batches, so the total shows as unknown
-            switchEval("Predicting", dataloaderIdx, -1, true);
+            switchEval("Predicting", dataloaderIdx, total(trainer.numPredictBatches(), dataloaderIdx), true);
         }
     }
 

@@ -36,7 +36,6 @@ public final class MetricsConnector {
     private Boolean firstLoopIter;
     private int batchSize = 1;
     private Integer dataloaderIdx;
-    private boolean enabled = true;
     private boolean warnedCast;
 
     /** Creates a connector; {@link #start} gives it the memory of a run. */
@@ -58,18 +57,12 @@ public final class MetricsConnector {
         this.firstLoopIter = null;
         this.dataloaderIdx = null;
         this.batchSize = 1;
-        this.enabled = true;
         resetMetrics();
     }
 
     /** Sets the loggers that receive {@link #logMetrics}. */
     public void setLoggers(List<Logger> loggers) {
         this.loggers = loggers;
-    }
-
-    /** Turns {@code log(...)} into a no-op (sanity checks log nothing, and predict does not log). */
-    public void setEnabled(boolean enabled) {
-        this.enabled = enabled;
     }
 
     /** Records which hook runs, for the logging rules. */
@@ -150,9 +143,6 @@ public final class MetricsConnector {
     }
 
     private ResultMetric resolve(String name, LogOptions options) {
-        if (!enabled) {
-            return null;
-        }
         if (hook == null) {
             throw new IllegalStateException(
                     "log('" + name + "') was called outside of a Trainer hook; log from trainingStep,"

@@ -18,6 +18,12 @@ import java.util.Map;
 public final class PredictionLoop {
 
     private final BatchProgress batchProgress = new BatchProgress();
+    private List<Long> maxBatches = List.of();
+
+    /** The batches per loader of the running or last prediction (after limits; -1: unknown). */
+    public List<Long> maxBatches() {
+        return maxBatches;
+    }
 
     /** Progress over the prediction batches. */
     public BatchProgress batchProgress() {
@@ -34,12 +40,15 @@ public final class PredictionLoop {
     public List<List<Object>> run(RunContext ctx, NDManager keep) {
         BatchLimit limit = ctx.config.effectiveLimitPredict();
         List<DataLoader> loaders = limit.isZero() ? List.of() : ctx.predict.loaders(ctx.hooks);
-        long[] maxBatches = new long[loaders.size()];
+        long[] limits = new long[loaders.size()];
+        List<Long> perLoader = new ArrayList<>();
         long sum = 0;
         for (int i = 0; i < loaders.size(); i++) {
-            maxBatches[i] = limit.resolve(loaders.get(i).numBatches(), "limitPredictBatches");
-            sum += maxBatches[i] < 0 ? 1 : maxBatches[i];
+            limits[i] = limit.resolve(loaders.get(i).numBatches(), "limitPredictBatches");
+            perLoader.add(limits[i]);
+            sum += limits[i] < 0 ? 1 : limits[i];
         }
+        maxBatches = List.copyOf(perLoader);
         List<List<Object>> predictions = new ArrayList<>();
         if (sum == 0) {
             return predictions;
@@ -58,11 +67,11 @@ public final class PredictionLoop {
             for (int i = 0; i < loaders.size(); i++) {
                 List<Object> kept = new ArrayList<>();
                 predictions.add(kept);
-                if (maxBatches[i] == 0) {
+                if (limits[i] == 0) {
                     continue;
                 }
                 try (BatchFetcher fetcher = new BatchFetcher(
-                        loaders.get(i).iterator(ctx.batchRoot, 0, 0), maxBatches[i], 0, hooks,
+                        loaders.get(i).iterator(ctx.batchRoot, 0, 0), limits[i], 0, hooks,
                         "[PredictionLoop].predict_next")) {
                     int batchIdx = 0;
                     Batch batch;

@@ -28,9 +28,11 @@ import io.github.djllightning.trainer.TrainerFn;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +84,7 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
     private boolean warnedNoTrainer;
     private final Map<String, Object> hparams = new LinkedHashMap<>();
     private Map<String, Block> childrenByName = Map.of();
+    private final Set<Block> initializedBlocks = Collections.newSetFromMap(new IdentityHashMap<>());
     private int childrenIndexed = -1;
 
     /** Creates a module with no layers. */
@@ -236,8 +239,12 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
      * @return the block's outputs
      */
     public NDList forward(Block block, NDList inputs) {
-        if (!block.isInitialized()) {
-            block.initialize(parameterManager(), DataType.FLOAT32, inputs.getShapes());
+        // isInitialized walks the block's whole parameter tree; remember the answer instead of asking every step
+        if (!initializedBlocks.contains(block)) {
+            if (!block.isInitialized()) {
+                block.initialize(parameterManager(), DataType.FLOAT32, inputs.getShapes());
+            }
+            initializedBlocks.add(block);
         }
         ParameterStore store = forwardStore != null ? forwardStore : parameterStore();
         return block.forward(store, inputs, training);
@@ -414,11 +421,38 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
         parameterManager = null;
         parameterStore = null;
         ownsParameterManager = false;
+        initializedBlocks.clear();
     }
 
     /** The device the module's parameters live on. */
     public Device device() {
         return parameterManager().getDevice();
+    }
+
+    /**
+     * Places the module on a device before its parameters exist; called by the Trainer with its accelerator.
+     *
+     * @param device the device
+     * @throws IllegalStateException when parameters already exist on another device
+     */
+    public void useDevice(Device device) {
+        if (parameterManager != null && parameterManager.getDevice().equals(device)) {
+            return;
+        }
+        if (parameterManager != null) {
+            for (Parameter parameter : getParameters().values()) {
+                if (parameter.isInitialized()) {
+                    throw new IllegalStateException(
+                            getClass().getSimpleName() + " already has parameters on " + parameterManager.getDevice()
+                                    + " and cannot move to " + device + "; run it on " + parameterManager.getDevice()
+                                    + " or build a new module.");
+                }
+            }
+        }
+        NDManager manager = NDManager.newBaseManager(device);
+        manager.setName(getClass().getSimpleName() + "-parameters");
+        setParameterManager(manager);
+        ownsParameterManager = true;
     }
 
     private ParameterStore parameterStore() {

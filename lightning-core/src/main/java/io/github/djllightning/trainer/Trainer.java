@@ -1,5 +1,6 @@
 package io.github.djllightning.trainer;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.github.djllightning.callback.Callback;
@@ -59,6 +60,7 @@ public final class Trainer {
     private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
     private final TrainerConfig config;
+    private final Device device;
     private final List<Logger> loggers;
     private final FitLoop fitLoop = new FitLoop();
     private final EvaluationLoop validateLoop = new EvaluationLoop(RunningStage.VALIDATE, true);
@@ -89,6 +91,7 @@ public final class Trainer {
         this.accumulateGradBatches = config.optimization().accumulateGradBatches();
         this.loggers = resolveLoggers(config);
         checkAccelerator(config);
+        this.device = resolveDevice(config.hardware().accelerator());
         this.baseCallbacks = CallbackResolver.withDefaults(config);
         this.callbacks = baseCallbacks;
     }
@@ -144,6 +147,29 @@ public final class Trainer {
                     "devices(" + config.hardware().devices() + "): training on several devices is not available yet;"
                             + " use devices(1).");
         }
+    }
+
+    private static Device resolveDevice(String accelerator) {
+        if ("cpu".equals(accelerator)) {
+            return Device.cpu();
+        }
+        int gpus = EngineSetup.engine().getGpuCount();
+        if (gpus > 0) {
+            return Device.gpu(0);
+        }
+        if ("auto".equals(accelerator)) {
+            return Device.cpu();
+        }
+        throw new MisconfigurationException(
+                "accelerator '" + accelerator + "' was requested but DJL's PyTorch engine sees no CUDA device (engine "
+                        + EngineSetup.engine().getVersion() + "). Put the CUDA natives of the PyTorch engine on the"
+                        + " class path instead of pytorch-native-cpu on a machine with an NVIDIA GPU, or use"
+                        + " accelerator(\"cpu\").");
+    }
+
+    /** The device the Trainer runs the module on. */
+    public Device device() {
+        return device;
     }
 
     // ------------------------------------------------------------------ entry points
@@ -399,6 +425,7 @@ public final class Trainer {
         module = runModule;
         datamodule = runDatamodule;
         module.attachTrainer(this);
+        module.useDevice(device);
         NDManager runManager = module.parameterManager().newSubManager();
         runManager.setName("trainer-run");
         NDManager batchRoot = runManager.newSubManager();
@@ -743,6 +770,11 @@ public final class Trainer {
     public List<Long> numTestBatches() {
         List<Long> batches = testLoop.maxBatches();
         return batches == null ? List.of() : batches;
+    }
+
+    /** Prediction batches per loader of the running or last predict, empty before they are known. */
+    public List<Long> numPredictBatches() {
+        return predictLoop.maxBatches();
     }
 
     /**
