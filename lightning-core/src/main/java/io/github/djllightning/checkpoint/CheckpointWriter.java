@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -48,6 +49,8 @@ public final class CheckpointWriter {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 OutputStream raw = Channels.newOutputStream(channel);
                 ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(raw, 1 << 16));
+                // tensors hardly compress, and deflating them costs more time than the disk write
+                zip.setLevel(Deflater.NO_COMPRESSION);
                 zip.putNextEntry(new ZipEntry(JSON_ENTRY));
                 zip.write(new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create()
                         .toJson(checkpoint.entries()).getBytes(StandardCharsets.UTF_8));

@@ -55,8 +55,10 @@ final class AutomaticOptimization {
         if (closure.loss == null) {
             return closure.extras.isEmpty() ? Collections.emptyMap() : closure.extras;
         }
+        // the loss itself, not a detached copy: its graph is already released by backward, and a copy would cost a
+        // native call on every step
         Map<String, Object> outputs = new LinkedHashMap<>();
-        outputs.put("loss", closure.loss.stopGradient());
+        outputs.put("loss", closure.loss);
         outputs.putAll(closure.extras);
         return outputs;
     }

@@ -1,6 +1,7 @@
 package io.github.djllightning.module;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.dataset.Batch;
@@ -18,6 +19,10 @@ public final class Batches {
      * @return a batch whose arrays are on the device
      */
     public static Batch toDevice(Batch batch, Device device) {
+        // without a GPU every array is on the CPU: skip asking the engine for each array's device on every step
+        if (!device.isGpu() && !gpusPresent()) {
+            return batch;
+        }
         if (onDevice(batch.getData(), device) && onDevice(batch.getLabels(), device)) {
             return batch;
         }
@@ -33,6 +38,15 @@ public final class Batches {
                 batch.getProgress(),
                 batch.getProgressTotal(),
                 batch.getIndices());
+    }
+
+    private static Boolean gpusPresent;
+
+    private static boolean gpusPresent() {
+        if (gpusPresent == null) {
+            gpusPresent = Engine.getInstance().getGpuCount() > 0;
+        }
+        return gpusPresent;
     }
 
     private static boolean onDevice(NDList list, Device device) {

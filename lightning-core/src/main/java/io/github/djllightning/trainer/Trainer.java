@@ -516,6 +516,9 @@ public final class Trainer {
         if (config.hardware().seed() != null) {
             EngineSetup.seedEverything(config.hardware().seed());
         }
+        if (config.hardware().deterministic()) {
+            EngineSetup.deterministic();
+        }
     }
 
     private static RunningStage initialStage(TrainerFn runFn) {

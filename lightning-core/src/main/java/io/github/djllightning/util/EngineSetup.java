@@ -45,6 +45,16 @@ public final class EngineSetup {
     }
 
     /**
+     * Asks the engine for reproducible results: cuDNN's benchmark mode (which picks algorithms by timing) is switched
+     * off. The engine's CPU kernels used for training are deterministic already; DJL has no switch for {@code
+     * torch.use_deterministic_algorithms}, so GPU kernels without a deterministic variant may still vary.
+     */
+    public static void deterministic() {
+        engine();
+        JniUtils.setBenchmarkCuDNN(false);
+    }
+
+    /**
      * Seeds the engine's random numbers (parameter initialization, dropout) and DJL's Java random numbers.
      *
      * @param seed the seed
