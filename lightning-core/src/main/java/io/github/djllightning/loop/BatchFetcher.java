@@ -18,12 +18,10 @@ final class BatchFetcher implements AutoCloseable {
     /**
      * @param iterator the loader's iterator
      * @param limit the most batches to fetch, or -1 for all
-     * @param alreadyFetched batches of this epoch fetched before (when resuming mid-epoch)
      */
-    BatchFetcher(BatchIterator iterator, long limit, long alreadyFetched, Hooks hooks, String action) {
+    BatchFetcher(BatchIterator iterator, long limit, Hooks hooks, String action) {
         this.iterator = iterator;
         this.limit = limit;
-        this.fetched = alreadyFetched;
         this.hooks = hooks;
         this.action = action;
     }
@@ -50,10 +48,6 @@ final class BatchFetcher implements AutoCloseable {
     /** Whether no batch follows the one fetched last. */
     boolean done() {
         return !hasNext();
-    }
-
-    long fetched() {
-        return fetched;
     }
 
     @Override

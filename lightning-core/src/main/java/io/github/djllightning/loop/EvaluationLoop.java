@@ -158,7 +158,7 @@ public final class EvaluationLoop {
             if (limits[i] != 0) {
                 int epoch = (int) ctx.trainer.fitLoop().epochProgress().current().processed();
                 try (BatchFetcher fetcher = new BatchFetcher(
-                        loaders.get(i).iterator(ctx.batchRoot, epoch, 0), limits[i], 0, hooks, fetchAction)) {
+                        loaders.get(i).iterator(ctx.batchRoot, epoch, 0), limits[i], hooks, fetchAction)) {
                     long seen = 0;
                     Batch batch;
                     while ((batch = fetcher.next()) != null) {

@@ -271,10 +271,9 @@ public final class FitLoop {
 
     private void advance() {
         int epoch = (int) epochProgress.current().processed();
-        TrainingEpochLoop.FetchSpec spec = epochLoop.fetchSpec();
         ctx.hooks.start(RUN_TRAINING_EPOCH);
-        try (BatchFetcher fetcher = new BatchFetcher(
-                trainLoader.iterator(ctx.batchRoot, epoch, 0), numTrainingBatches, 0, ctx.hooks, spec.action())) {
+        try (BatchFetcher fetcher = new BatchFetcher(trainLoader.iterator(ctx.batchRoot, epoch, 0),
+                numTrainingBatches, ctx.hooks, TrainingEpochLoop.FETCH_ACTION)) {
             epochLoop.run(ctx, this, fetcher);
         } finally {
             ctx.hooks.stop(RUN_TRAINING_EPOCH);

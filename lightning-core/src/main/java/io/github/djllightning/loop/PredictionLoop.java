@@ -71,7 +71,7 @@ public final class PredictionLoop {
                     continue;
                 }
                 try (BatchFetcher fetcher = new BatchFetcher(
-                        loaders.get(i).iterator(ctx.batchRoot, 0, 0), limits[i], 0, hooks,
+                        loaders.get(i).iterator(ctx.batchRoot, 0, 0), limits[i], hooks,
                         "[PredictionLoop].predict_next")) {
                     int batchIdx = 0;
                     Batch batch;

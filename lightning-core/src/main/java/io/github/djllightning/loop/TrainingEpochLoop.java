@@ -19,7 +19,8 @@ import java.util.Map;
 public final class TrainingEpochLoop {
 
     private static final String RUN_TRAINING_BATCH = "run_training_batch";
-    private static final String FETCH_ACTION = "[TrainingEpochLoop].train_dataloader_next";
+    /** The profiler action of fetching a training batch. */
+    static final String FETCH_ACTION = "[TrainingEpochLoop].train_dataloader_next";
 
     private final BatchProgress batchProgress = new BatchProgress();
     private final Progress schedulerProgress = new Progress();
@@ -323,11 +324,4 @@ public final class TrainingEpochLoop {
     void incrementBatchesThatStepped() {
         batchesThatStepped++;
     }
-
-    FetchSpec fetchSpec() {
-        return new FetchSpec(batchProgress.current().ready(), FETCH_ACTION);
-    }
-
-    /** Where the next epoch's fetching starts and how it is profiled. */
-    record FetchSpec(long alreadyFetched, String action) {}
 }
