@@ -39,7 +39,7 @@ import java.util.Map;
  * rss_growth_mb=<z>}: the resident memory growth of a 20,000-step Trainer run at batch 32 between step 2,000 and
  * step 20,000.
  *
- * <p>Options: {@code --rounds N} (7), {@code --bs1-steps N} (3000), {@code --rss-steps N} (20000), {@code
+ * <p>Options: {@code --rounds N} (9), {@code --bs1-steps N} (3000), {@code --rss-steps N} (20000), {@code
  * --batch-sizes 1,32,256}.
  */
 public final class OverheadBenchmark {
@@ -54,7 +54,7 @@ public final class OverheadBenchmark {
      */
     public static void main(String[] args) throws IOException {
         Map<String, String> options = Args.parse(args, List.of("rounds", "bs1-steps", "rss-steps", "batch-sizes"));
-        int rounds = Integer.parseInt(options.getOrDefault("rounds", "7"));
+        int rounds = Integer.parseInt(options.getOrDefault("rounds", "9"));
         int bs1Steps = Integer.parseInt(options.getOrDefault("bs1-steps", "3000"));
         int rssSteps = Integer.parseInt(options.getOrDefault("rss-steps", "20000"));
         int[] batchSizes = Arrays.stream(options.getOrDefault("batch-sizes", "1,32,256").split(","))
