@@ -7,12 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.OptimizerConfig;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
@@ -29,8 +29,6 @@ import java.util.function.Consumer;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,22 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
  * forks, what lands in callbackMetrics, loggedMetrics and progressBarMetrics, the epoch reductions (batch-size
  * weighted mean, sum, max, min), and the rows of the CSV file.
  */
-class LoggingRulesTest {
+class LoggingRulesTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     /** A module whose logging is scripted per hook; it logs nothing unless told to. */
     static class LogModule extends BoringModule {

@@ -3,7 +3,6 @@ package io.github.djllightning.loop;
 import static io.github.djllightning.testing.TestTrainers.quiet;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.data.DataLoader;
@@ -11,6 +10,7 @@ import io.github.djllightning.module.LightningDataModule;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.optim.Sgd;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.Event;
 import io.github.djllightning.testing.RecordingCallback;
@@ -18,8 +18,6 @@ import io.github.djllightning.trainer.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,22 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Where each loop's data comes from, with Lightning's precedence: loaders passed to the call, else the data module
  * (which replaces the module's loader hooks entirely), else the module's own hooks; and when validation is skipped.
  */
-class DataSourcesTest {
+class DataSourcesTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     /** A BoringModule that provides its own loaders: 4 training, 3 validation, 5 test and 6 prediction batches. */
     static class SelfFeedingModule extends BoringModule {

@@ -8,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.module.LightningModule;
@@ -20,6 +19,7 @@ import io.github.djllightning.optim.ReduceLROnPlateau;
 import io.github.djllightning.optim.SchedulerConfig;
 import io.github.djllightning.optim.Sgd;
 import io.github.djllightning.optim.StepLR;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.trainer.GradientClipAlgorithm;
 import io.github.djllightning.trainer.LightningOptimizer;
@@ -32,8 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,24 +40,13 @@ import org.junit.jupiter.api.io.TempDir;
  * plateau schedulers with the monitored value), gradient clipping by value and by norm, steps skipped for a null
  * loss, and the optimizer really applying the gradients.
  */
-class OptimizationLoopTest {
+class OptimizationLoopTest extends EngineTest {
 
     private static final double LR = 0.1;
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     /** A BoringModule with scripted optimizer configuration; records the metric of each scheduler step. */
     static class OptModule extends BoringModule {

@@ -9,6 +9,7 @@ import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.Event;
 import io.github.djllightning.testing.RecordingCallback;
@@ -22,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,22 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
  * minSteps), maxSteps, maxTime, batch limits, overfitBatches, fastDevRun, the sanity check and the validation
  * schedule.
  */
-class StopAndLimitsTest {
+class StopAndLimitsTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     /** Requests a stop once, after the training batch with the given index of the first epoch. */
     static final class StopAt implements Callback {

@@ -4,16 +4,14 @@ import static io.github.djllightning.testing.TestTrainers.quiet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.dataset.Batch;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.trainer.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,22 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
  * What a LightningModule sees of its own state: training/eval mode and frozen parameters, the epoch and step
  * counters from inside its hooks, and clear errors when it is used without a Trainer.
  */
-class ModuleBehaviourTest {
+class ModuleBehaviourTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     /** Records (hook, currentEpoch, globalStep, isTraining) as the module sees them. */
     static final class CounterModule extends BoringModule {

@@ -14,6 +14,7 @@ import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.optim.Sgd;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.Event;
 import io.github.djllightning.testing.RecordingCallback;
@@ -22,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,22 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Mistakes a user makes get a clear exception that says what to change, never a JVM crash, and a failed run leaves
  * the Trainer ready for the next one.
  */
-class BadInputTest {
+class BadInputTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     /** A BoringModule whose trainingStep returns whatever the test scripts from the layer's output. */
     static final class ReturningModule extends BoringModule {

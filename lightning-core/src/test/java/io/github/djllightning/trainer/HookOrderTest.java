@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.data.DataLoader;
@@ -13,6 +12,7 @@ import io.github.djllightning.module.LightningDataModule;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.optim.Sgd;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.Event;
 import io.github.djllightning.testing.RecordingCallback;
@@ -22,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,24 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
  * callback's hook first, the module's hook of the same name right after it, steps and optimizer hooks nested as in
  * automatic and manual optimization, data module hooks before the others.
  */
-class HookOrderTest {
+class HookOrderTest extends EngineTest {
 
     private static final String M = RecordingModule.PREFIX;
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     // ------------------------------------------------------------------ expected sequences
 

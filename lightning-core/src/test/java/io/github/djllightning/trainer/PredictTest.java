@@ -13,33 +13,21 @@ import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code Trainer.predict}: one prediction per batch, kept usable after the run, or discarded on request. */
-class PredictTest {
+class PredictTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     private Trainer trainer(Callback... callbacks) {
         return quiet(root).maxEpochs(1).callbacks(callbacks).build();

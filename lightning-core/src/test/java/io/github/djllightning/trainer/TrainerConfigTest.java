@@ -4,7 +4,7 @@ import static io.github.djllightning.testing.TestTrainers.quiet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.ndarray.NDManager;
+import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.RecordingCallback;
 import java.nio.file.Path;
@@ -12,8 +12,6 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,22 +23,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * value; defaults are Lightning's; int and fraction limits keep Lightning's distinction; values Lightning knows but
  * this engine cannot run fail when the Trainer is created.
  */
-class TrainerConfigTest {
+class TrainerConfigTest extends EngineTest {
 
-    private static NDManager manager;
 
     @TempDir
     Path root;
-
-    @BeforeAll
-    static void createManager() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void closeManager() {
-        manager.close();
-    }
 
     private record Invalid(String flag, String echoed, Consumer<TrainerConfig.Builder<?>> set) {
         @Override
