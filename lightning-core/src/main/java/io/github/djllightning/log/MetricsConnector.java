@@ -105,7 +105,8 @@ public final class MetricsConnector {
                             + ". Reduce it first, e.g. value.mean().");
         }
         int size = options.getBatchSize() != null ? options.getBatchSize() : batchSize;
-        boolean gradMode = JniUtils.isGradMode();
+        // only the epoch accumulators compute with the value; a step value is merely detached, which needs no switch
+        boolean gradMode = metric.onEpoch && JniUtils.isGradMode();
         if (gradMode) {
             JniUtils.setGradMode(false);
         }
