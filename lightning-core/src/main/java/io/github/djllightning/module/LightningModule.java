@@ -63,8 +63,13 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Hooks (the {@code on...} methods) do nothing by default; the Trainer calls each right after the callbacks' hook
- * of the same name. Arrays created during a step belong to that step and are freed when it ends; keep a value beyond
- * the step by copying it to the host or to an array of your own manager.
+ * of the same name.
+ *
+ * <p>Memory: each batch has its own {@link NDManager}, closed when the step ends, and DJL puts the result of an
+ * operation in the manager of its first operand. So everything computed from the batch is freed with the step (keep a
+ * value longer by reading it to the host, or {@code attach} it to a manager of your own). Write operations with the
+ * batch-derived array first ({@code x.matMul(w)}, not {@code w.matMul(x)}): a result computed from a parameter first
+ * lands in the parameters' manager and lives as long as the module.
  */
 public abstract class LightningModule extends AbstractBlock implements AutoCloseable {
 
