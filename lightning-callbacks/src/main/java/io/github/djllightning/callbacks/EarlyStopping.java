@@ -2,7 +2,6 @@ package io.github.djllightning.callbacks;
 
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.module.LightningModule;
-import io.github.djllightning.trainer.BatchLimit;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
@@ -115,9 +114,7 @@ public class EarlyStopping implements Callback {
     @Override
     public void setup(Trainer trainer, LightningModule module, TrainerFn stage) {
         if (checkOnTrainEpochEnd == null) {
-            Integer every = trainer.config().effectiveCheckValEveryNEpoch();
-            checkOnTrainEpochEnd = trainer.config().effectiveValCheckInterval().equals(BatchLimit.ALL)
-                    && every != null && every == 1;
+            checkOnTrainEpochEnd = trainer.config().validatesOncePerEpoch();
         }
     }
 

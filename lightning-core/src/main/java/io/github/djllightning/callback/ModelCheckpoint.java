@@ -3,7 +3,6 @@ package io.github.djllightning.callback;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.log.Logger;
 import io.github.djllightning.module.LightningModule;
-import io.github.djllightning.trainer.BatchLimit;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
@@ -68,7 +67,7 @@ public class ModelCheckpoint implements Callback {
     private String kthBestModelPath = "";
     private Double kthValue;
     private String lastModelPath = "";
-    private long lastGlobalStepSaved = -1;
+    private long lastGlobalStepSaved;
     private boolean deferUntilValidation;
 
     /** A checkpoint callback with Lightning's defaults: one checkpoint per epoch, only the newest kept. */
@@ -180,8 +179,7 @@ public class ModelCheckpoint implements Callback {
     }
 
     private static boolean validationWillRun(Trainer trainer) {
-        long batches = trainer.numValBatches().stream().mapToLong(n -> n < 0 ? 1 : n).sum();
-        if (!trainer.fitLoop().validationEnabled() || batches == 0) {
+        if (plannedValidationBatches(trainer) == 0) {
             return false;
         }
         Integer every = trainer.config().effectiveCheckValEveryNEpoch();
@@ -214,15 +212,16 @@ public class ModelCheckpoint implements Callback {
         Map<String, Number> candidates = monitorCandidates(trainer);
         if (everyNEpochs >= 1 && (trainer.currentEpoch() + 1) % everyNEpochs == 0) {
             saveTopK(trainer, candidates);
-            // better than Lightning: last.ckpt follows every save point, not only top-k saves
-            saveLastCheckpoint(trainer, candidates);
         }
+        // better than Lightning: last.ckpt follows every epoch end, whether or not a top-k checkpoint was written
+        saveLastCheckpoint(trainer, candidates);
     }
 
     @Override
     public void onTrainEnd(Trainer trainer, LightningModule module) {
-        if (saveLast && !trainer.isFastDevRun() && lastGlobalStepSaved != trainer.globalStep()
-                && lastGlobalStepSaved >= 0) {
+        // the newest state is in last.ckpt, also when training ended between save points
+        if (saveLast && !trainer.isFastDevRun() && trainer.globalStep() > 0
+                && lastGlobalStepSaved != trainer.globalStep()) {
             saveLastCheckpoint(trainer, monitorCandidates(trainer));
         }
     }
@@ -242,13 +241,14 @@ public class ModelCheckpoint implements Callback {
         if (every == null || every != 1) {
             return false;
         }
-        long valBatches = trainer.fitLoop().validationEnabled()
-                ? trainer.numValBatches().stream().mapToLong(n -> n < 0 ? 1 : n).sum()
-                : 0;
-        if (valBatches == 0) {
-            return true;
+        return plannedValidationBatches(trainer) == 0 || trainer.config().validatesOncePerEpoch();
+    }
+
+    private static long plannedValidationBatches(Trainer trainer) {
+        if (!trainer.fitLoop().validationEnabled()) {
+            return 0;
         }
-        return trainer.config().effectiveValCheckInterval().equals(BatchLimit.ALL);
+        return trainer.numValBatches().stream().mapToLong(n -> n < 0 ? 1 : n).sum();
     }
 
     /** The metrics a file name or ranking can use, with {@code epoch} and {@code step} as integers. */

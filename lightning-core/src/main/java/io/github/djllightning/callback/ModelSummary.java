@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.Batch;
+import io.github.djllightning.checkpoint.ParameterNames;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.trainer.Trainer;
 import java.io.PrintStream;
@@ -167,7 +168,7 @@ public class ModelSummary implements Callback {
         boolean numbered = parent instanceof SequentialBlock || parent instanceof ParallelBlock;
         for (int i = 0; i < children.size(); i++) {
             Block child = children.valueAt(i);
-            String local = numbered ? Integer.toString(i) : childName(children.keyAt(i), i);
+            String local = numbered ? Integer.toString(i) : ParameterNames.childName(children.keyAt(i), i);
             String name = prefix.isEmpty() ? local : prefix + "." + local;
             Counts counts = count(child);
             rows.add(new Row(name, typeName(child), counts.trainable + counts.frozen, counts.trainable, mode));
@@ -175,12 +176,6 @@ public class ModelSummary implements Callback {
                 listChildren(child, name, depth + 1, maxDepth, mode, rows);
             }
         }
-    }
-
-    /** Drops the position DJL puts before a child's name ({@code "01encoder"} is child 1, {@code encoder}). */
-    private static String childName(String key, int index) {
-        String position = String.format(Locale.ROOT, "%02d", index + 1);
-        return key.startsWith(position) && key.length() > position.length() ? key.substring(position.length()) : key;
     }
 
     private static String typeName(Block block) {

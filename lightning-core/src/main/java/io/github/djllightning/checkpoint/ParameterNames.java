@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.util.Pair;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -34,31 +35,24 @@ public final class ParameterNames {
             out.put(prefix + entry.getKey(), entry.getValue());
         }
         boolean indexed = block instanceof SequentialBlock || block instanceof ParallelBlock;
+        int position = 0;
         for (Pair<String, Block> child : block.getChildren()) {
-            String name = indexed ? Integer.toString(index(child.getKey()) - 1) : stripIndex(child.getKey());
+            String name = indexed ? Integer.toString(position) : childName(child.getKey(), position);
             walk(child.getValue(), prefix + name + ".", out);
+            position++;
         }
-    }
-
-    private static int index(String key) {
-        int i = 0;
-        while (i < key.length() && Character.isDigit(key.charAt(i))) {
-            i++;
-        }
-        return Integer.parseInt(key.substring(0, i));
     }
 
     /**
-     * A child's name without DJL's two-digit position prefix ({@code 01encoder} becomes {@code encoder}).
+     * A child's name without the position prefix DJL puts in front of it ({@code 01encoder} becomes {@code encoder};
+     * a name that itself starts with digits keeps them).
      *
      * @param key the child's key in its parent
-     * @return the name
+     * @param position the child's zero-based position among its parent's children
+     * @return the name given to {@code addChildBlock}
      */
-    public static String stripIndex(String key) {
-        int i = 0;
-        while (i < key.length() && Character.isDigit(key.charAt(i))) {
-            i++;
-        }
-        return key.substring(i);
+    public static String childName(String key, int position) {
+        String prefix = String.format(Locale.ROOT, "%02d", position + 1);
+        return key.startsWith(prefix) && key.length() > prefix.length() ? key.substring(prefix.length()) : key;
     }
 }

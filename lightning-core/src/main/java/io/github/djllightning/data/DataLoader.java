@@ -52,6 +52,7 @@ public final class DataLoader {
     private final int batchSize;
     private final boolean shuffle;
     private final long seed;
+    private final boolean seedSet;
     private final boolean dropLast;
     private final int prefetch;
 
@@ -61,6 +62,7 @@ public final class DataLoader {
         this.batchSize = builder.batchSize;
         this.shuffle = builder.shuffle;
         this.seed = builder.seed;
+        this.seedSet = builder.seedSet;
         this.dropLast = builder.dropLast;
         this.prefetch = builder.prefetch;
     }
@@ -107,6 +109,16 @@ public final class DataLoader {
      */
     public DataLoader withoutShuffle() {
         return shuffle ? newBuilder().shuffle(false).build() : this;
+    }
+
+    /**
+     * Whether the seed was chosen with {@link Builder#seed(long)}; otherwise a Trainer with a seed uses its own, so
+     * the order follows the run's seed as in Lightning's {@code seed_everything}.
+     *
+     * @return whether the seed was set explicitly
+     */
+    public boolean seedSet() {
+        return seedSet;
     }
 
     /**
@@ -287,6 +299,7 @@ public final class DataLoader {
         private int batchSize = 1;
         private boolean shuffle;
         private long seed;
+        private boolean seedSet;
         private boolean dropLast;
         private int prefetch;
 
@@ -301,6 +314,7 @@ public final class DataLoader {
             this.batchSize = loader.batchSize;
             this.shuffle = loader.shuffle;
             this.seed = loader.seed;
+            this.seedSet = loader.seedSet;
             this.dropLast = loader.dropLast;
             this.prefetch = loader.prefetch;
         }
@@ -334,11 +348,12 @@ public final class DataLoader {
         /**
          * Sets the seed that, with the epoch number, determines the shuffled order.
          *
-         * @param seed any value; default 0
+         * @param seed any value; default: the Trainer's seed when it has one, else 0
          * @return this builder
          */
         public Builder seed(long seed) {
             this.seed = seed;
+            this.seedSet = true;
             return this;
         }
 

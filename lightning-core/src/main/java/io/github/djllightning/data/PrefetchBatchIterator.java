@@ -6,6 +6,8 @@ import ai.djl.training.dataset.Batch;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads batches on a daemon thread that keeps up to {@code prefetch} of them ready, so loading overlaps the training
@@ -18,6 +20,7 @@ import java.util.concurrent.BlockingQueue;
 final class PrefetchBatchIterator implements BatchIterator {
 
     /** How long {@link #close()} waits for a thread that is inside the dataset's code before leaving it to finish. */
+    private static final Logger LOG = LoggerFactory.getLogger(PrefetchBatchIterator.class);
     private static final long JOIN_MILLIS = 5_000;
 
     private static final Object END = new Object();
@@ -145,6 +148,11 @@ final class PrefetchBatchIterator implements BatchIterator {
             worker.join(JOIN_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (worker.isAlive()) {
+            LOG.warn("The prefetch thread {} is still inside the dataset's get() {} ms after the loader was closed;"
+                    + " the batch it is building will be freed when it finishes. A dataset should not block"
+                    + " uninterruptibly for that long.", worker.getName(), JOIN_MILLIS);
         }
         drain();
     }

@@ -1,20 +1,19 @@
 package io.github.djllightning.log;
 
+import io.github.djllightning.util.AtomicFiles;
 import io.github.djllightning.util.PythonFormat;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -406,42 +405,12 @@ public final class CsvLogger implements Logger {
         void write(Writer writer) throws IOException;
     }
 
-    /**
-     * Replaces a file atomically: writes a temporary file in the same folder, forces it to disk, moves it over the
-     * target and forces the folder, so a crash leaves either the old or the new file, never a partial one.
-     */
     private static void replaceAtomically(Path target, Body body) throws IOException {
-        Path folder = target.getParent();
-        Path temp = Files.createTempFile(folder, "." + target.getFileName() + ".", ".tmp");
-        boolean moved = false;
-        try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE);
-                    Writer writer = new BufferedWriter(Channels.newWriter(channel, StandardCharsets.UTF_8))) {
-                body.write(writer);
-                writer.flush();
-                channel.force(true);
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            moved = true;
-            forceFolder(folder);
-        } finally {
-            if (!moved) {
-                Files.deleteIfExists(temp);
-            }
-        }
-    }
-
-    private static void forceFolder(Path folder) {
-        try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Some platforms (Windows) cannot open or sync a folder; the file itself is on disk already.
-            LOG.debug("Could not sync folder {}: {}", folder, e.toString());
-        }
+        AtomicFiles.write(target, out -> {
+            Writer writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
+            body.write(writer);
+            writer.flush();
+        });
     }
 
     // ------------------------------------------------------------------ hyperparameters

@@ -5,7 +5,6 @@ import io.github.djllightning.util.ScalarCache;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.jni.JniUtils;
 import io.github.djllightning.trainer.Hook;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -96,36 +95,22 @@ public final class MetricsConnector {
      */
     public void log(String name, NDArray value, LogOptions options) {
         ResultMetric metric = resolve(name, options);
-        if (metric == null) {
-            return;
-        }
         if (value.size() != 1) {
             throw new IllegalArgumentException(
                     "log('" + name + "'): the value must be a scalar (one element), got shape " + value.getShape()
                             + ". Reduce it first, e.g. value.mean().");
         }
         int size = options.getBatchSize() != null ? options.getBatchSize() : batchSize;
-        // only the epoch accumulators compute with the value; a step value is merely detached, which needs no switch
-        boolean gradMode = metric.onEpoch && JniUtils.isGradMode();
-        if (gradMode) {
-            JniUtils.setGradMode(false);
+        if (value.getDataType() == DataType.FLOAT32) {
+            metric.update(value, size);
+            return;
         }
-        try {
-            if (value.getDataType() != DataType.FLOAT32) {
-                if (!warnedCast && !value.getDataType().isFloating()) {
-                    warnedCast = true;
-                    LOG.warn("log('{}'): the value is {}, it is recorded as float32.", name, value.getDataType());
-                }
-                try (NDArray cast = value.toType(DataType.FLOAT32, false)) {
-                    metric.update(cast, size);
-                }
-            } else {
-                metric.update(value, size);
-            }
-        } finally {
-            if (gradMode) {
-                JniUtils.setGradMode(true);
-            }
+        if (!warnedCast && !value.getDataType().isFloating()) {
+            warnedCast = true;
+            LOG.warn("log('{}'): the value is {}, it is recorded as float32.", name, value.getDataType());
+        }
+        try (NDArray cast = value.toType(DataType.FLOAT32, false)) {
+            metric.update(cast, size);
         }
     }
 
@@ -138,9 +123,7 @@ public final class MetricsConnector {
      */
     public void log(String name, double value, LogOptions options) {
         ResultMetric metric = resolve(name, options);
-        if (metric != null) {
-            metric.update(value, options.getBatchSize() != null ? options.getBatchSize() : batchSize);
-        }
+        metric.update(value, options.getBatchSize() != null ? options.getBatchSize() : batchSize);
     }
 
     private ResultMetric resolve(String name, LogOptions options) {

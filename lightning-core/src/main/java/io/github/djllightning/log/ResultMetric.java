@@ -75,7 +75,7 @@ final class ResultMetric {
         this.epochName = (forked ? name + "_epoch" : name) + suffix;
     }
 
-    /** Records an array value; must run with autograd off. */
+    /** Records an array value. */
     void update(NDArray value, int batchSize) {
         if (updated && !tensor) {
             throw new IllegalArgumentException(
@@ -85,42 +85,56 @@ final class ResultMetric {
         tensor = true;
         updated = true;
         computed = false;
-        if (onStep) {
-            NDArray detached = value.stopGradient();
-            if (lastArray == null) {
-                detached.attach(manager);
-                lastArray = detached;
-            } else {
-                lastArray.intern(detached);
+        // one detached view serves the accumulators and the step value: arithmetic on it records no autograd graph,
+        // so no switch of the autograd mode is needed
+        NDArray detached = value.stopGradient();
+        boolean kept = false;
+        try {
+            if (onEpoch) {
+                accumulate(detached, batchSize);
+            }
+            if (onStep) {
+                if (lastArray == null) {
+                    detached.attach(manager);
+                    lastArray = detached;
+                } else {
+                    lastArray.intern(detached);
+                }
+                kept = true;
+            }
+        } finally {
+            if (!kept) {
+                detached.close();
             }
         }
-        if (onEpoch) {
-            if (accumulator == null) {
-                accumulator = initialAccumulator();
-            }
-            switch (reduce) {
-                case MEAN:
-                    if (batchSize == 1) {
-                        accumulator.addi(value);
-                    } else {
-                        try (NDArray weighted = value.mul(scalars.get(batchSize))) {
-                            accumulator.addi(weighted);
-                        }
-                    }
-                    cumulatedBatchSize += batchSize;
-                    break;
-                case SUM:
+    }
+
+    private void accumulate(NDArray value, int batchSize) {
+        if (accumulator == null) {
+            accumulator = initialAccumulator();
+        }
+        switch (reduce) {
+            case MEAN:
+                if (batchSize == 1) {
                     accumulator.addi(value);
-                    break;
-                case MAX:
-                    accumulator.intern(accumulator.maximum(value));
-                    break;
-                case MIN:
-                    accumulator.intern(accumulator.minimum(value));
-                    break;
-                default:
-                    throw new AssertionError(reduce);
-            }
+                } else {
+                    try (NDArray weighted = value.mul(scalars.get(batchSize))) {
+                        accumulator.addi(weighted);
+                    }
+                }
+                cumulatedBatchSize += batchSize;
+                break;
+            case SUM:
+                accumulator.addi(value);
+                break;
+            case MAX:
+                accumulator.intern(accumulator.maximum(value));
+                break;
+            case MIN:
+                accumulator.intern(accumulator.minimum(value));
+                break;
+            default:
+                throw new AssertionError(reduce);
         }
     }
 
@@ -187,11 +201,17 @@ final class ResultMetric {
             return reduce == Reduce.MEAN ? numberAccumulator / cumulatedBatchSize : numberAccumulator;
         }
         if (!computed) {
+            // once per epoch, so a plain number operand is fine here
             NDArray result = reduce == Reduce.MEAN
-                    ? accumulator.div(scalars.get(cumulatedBatchSize))
+                    ? accumulator.div((float) cumulatedBatchSize)
                     : accumulator.duplicate();
-            result.attach(manager);
-            computedArray = result;
+            if (computedArray == null) {
+                result.attach(manager);
+                computedArray = result;
+            } else {
+                // the holders of the previous epoch value see this one instead of a closed array
+                computedArray.intern(result);
+            }
             computed = true;
         }
         return computedArray;
@@ -206,7 +226,6 @@ final class ResultMetric {
         cumulatedBatchSize = 0;
         numberAccumulator = initialNumber();
         computed = false;
-        computedArray = null;
         updated = false;
     }
 

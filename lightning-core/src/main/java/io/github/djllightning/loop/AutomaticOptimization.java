@@ -108,6 +108,7 @@ final class AutomaticOptimization {
                     progress.zeroGrad().incrementReady();
                     hooks.callbacks(Hook.ON_BEFORE_ZERO_GRAD, c -> c.onBeforeZeroGrad(ctx.trainer, module, optimizer));
                     hooks.module(Hook.ON_BEFORE_ZERO_GRAD, () -> module.onBeforeZeroGrad(optimizer));
+                    progress.zeroGrad().incrementStarted();
                     int epoch = ctx.trainer.currentEpoch();
                     hooks.module(Hook.OPTIMIZER_ZERO_GRAD, () -> module.optimizerZeroGrad(epoch, batchIdx, optimizer));
                     ctx.gradientsZeroed();

@@ -35,6 +35,12 @@ public final class ConfigurationValidator {
                             "No configureOptimizers() method defined in " + name + ". Return e.g."
                                     + " OptimizerConfig.of(new Adam(parameters(), 1e-3)) from it.");
                 }
+                if (!ctx.config.effectiveLimitTrain().isZero() && !ctx.train.isDefined()) {
+                    throw new MisconfigurationException(
+                            "No training data: pass a DataLoader to fit(module, trainLoader), give a"
+                                    + " LightningDataModule with trainDataloader(), or override trainDataloader() in "
+                                    + name + ".");
+                }
                 if (!module.isAutomaticOptimization()) {
                     Double clip = ctx.config.optimization().gradientClipVal();
                     if (clip != null && clip > 0) {

@@ -163,7 +163,7 @@ public final class EvaluationLoop {
                     Batch batch;
                     while ((batch = fetcher.next()) != null) {
                         batchProgress.setLastBatch(fetcher.done());
-                        evaluationStep(ctx, batch, (int) seen, i, loaderIdx, sanity, seen);
+                        evaluationStep(ctx, batch, (int) seen, i, loaderIdx, sanity);
                         seen++;
                     }
                 }
@@ -175,10 +175,11 @@ public final class EvaluationLoop {
     }
 
     private void evaluationStep(
-            RunContext ctx, Batch fetched, int batchIdx, int dlIdx, Integer loaderIdx, boolean sanity, long seen) {
+            RunContext ctx, Batch fetched, int batchIdx, int dlIdx, Integer loaderIdx, boolean sanity) {
         LightningModule module = ctx.module;
         Hooks hooks = ctx.hooks;
         Batch batch = fetched;
+        ctx.lendParameters(fetched.getManager());
         try {
             batch = Transfers.toDevice(hooks, module, batch, dlIdx);
             Batch current = batch;
@@ -213,7 +214,7 @@ public final class EvaluationLoop {
             batchProgress.incrementCompleted();
             if (!sanity) {
                 hasRun = true;
-                ctx.metrics.logEvalStepMetrics(loaderIdx, seen);
+                ctx.metrics.logEvalStepMetrics(loaderIdx, batchIdx);
             }
         } finally {
             batch.close();

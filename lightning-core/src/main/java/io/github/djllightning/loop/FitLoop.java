@@ -34,6 +34,7 @@ public final class FitLoop {
     private long numTrainingBatches = -1;
     private long valCheckBatch = INFINITE;
     private boolean validationEnabled;
+    private boolean trainDataResolved;
 
     /** Creates a fit loop with zeroed progress. */
     public FitLoop() {}
@@ -84,6 +85,11 @@ public final class FitLoop {
     public void attach(RunContext context) {
         this.ctx = context;
         epochLoop.attach(context, this);
+        // each fit requests its data anew
+        trainDataResolved = false;
+        trainLoader = null;
+        numTrainingBatches = -1;
+        valCheckBatch = INFINITE;
         boolean hasValidationStep = Overrides.overrides(context.module, LightningModule.class, "validationStep",
                         ai.djl.training.dataset.Batch.class, int.class)
                 || Overrides.overrides(context.module, LightningModule.class, "validationStep",
@@ -161,11 +167,21 @@ public final class FitLoop {
         onRunEnd();
     }
 
-    private void setupData() {
+    /**
+     * Requests the training loader (once per fit) and works out the number of training batches per epoch; also used
+     * by {@code Trainer.estimatedSteppingBatches()} from {@code configureOptimizers}.
+     *
+     * @return the training batches per epoch after limits, -1 when unknown
+     */
+    public long resolveTrainingBatches() {
+        if (trainDataResolved) {
+            return numTrainingBatches;
+        }
+        trainDataResolved = true;
         BatchLimit limit = ctx.config.effectiveLimitTrain();
         if (limit.isZero()) {
             numTrainingBatches = 0;
-            return;
+            return 0;
         }
         List<DataLoader> loaders = ctx.train.loaders(ctx.hooks);
         if (loaders.isEmpty()) {
@@ -179,12 +195,24 @@ public final class FitLoop {
                     "fit takes one training loader, got " + loaders.size() + " from " + ctx.train.describe() + ".");
         }
         DataLoader loader = loaders.get(0);
+        Long seed = ctx.config.hardware().seed();
+        if (seed != null && loader.shuffle() && !loader.seedSet()) {
+            loader = loader.newBuilder().seed(seed).build();
+        }
         if (!ctx.config.batches().overfitBatches().isZero() && loader.shuffle()) {
             LOG.warn("overfitBatches is set: the training loader is used without shuffling.");
             loader = loader.withoutShuffle();
         }
         trainLoader = loader;
         numTrainingBatches = limit.resolve(loader.numBatches(), "limitTrainBatches");
+        return numTrainingBatches;
+    }
+
+    private void setupData() {
+        resolveTrainingBatches();
+        if (numTrainingBatches == 0) {
+            return;
+        }
         BatchLimit interval = ctx.config.effectiveValCheckInterval();
         if (!interval.isFraction()) {
             valCheckBatch = interval.count();
@@ -294,9 +322,7 @@ public final class FitLoop {
             epochLoop.updateLrSchedulers(SchedulerConfig.Interval.EPOCH, true);
         }
         // the epoch's metrics share the x value of its last stepping batch
-        epochLoop.decrementBatchesThatStepped();
-        ctx.metrics.logTrainEpochMetrics(epochLoop.batchesThatStepped(), ctx.trainer.currentEpoch());
-        epochLoop.incrementBatchesThatStepped();
+        ctx.metrics.logTrainEpochMetrics(epochLoop.batchesThatStepped() - 1, ctx.trainer.currentEpoch());
         epochProgress.incrementCompleted();
     }
 

@@ -146,10 +146,20 @@ public final class Hooks {
      * @param call the call
      */
     public void module(Hook hook, Runnable call) {
-        moduleValue(hook, () -> {
+        Hook previous = metrics.hook();
+        metrics.setHook(hook);
+        String action = profiling ? moduleActions[hook.ordinal()] : null;
+        if (action != null) {
+            profiler.start(action);
+        }
+        try {
             call.run();
-            return null;
-        });
+        } finally {
+            if (action != null) {
+                profiler.stop(action);
+            }
+            metrics.setHook(previous);
+        }
     }
 
     /**

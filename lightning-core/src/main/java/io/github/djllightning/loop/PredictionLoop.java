@@ -100,6 +100,7 @@ public final class PredictionLoop {
         LightningModule module = ctx.module;
         Hooks hooks = ctx.hooks;
         Batch batch = fetched;
+        ctx.lendParameters(fetched.getManager());
         try {
             batch = Transfers.toDevice(hooks, module, batch, dlIdx);
             Batch current = batch;

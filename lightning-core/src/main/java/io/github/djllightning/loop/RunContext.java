@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.engine.EngineException;
+import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import io.github.djllightning.log.MetricsConnector;
 import io.github.djllightning.module.LightningDataModule;
@@ -37,6 +38,7 @@ public final class RunContext {
     List<SchedulerConfig> schedulers = List.of();
     private GradientCollector collector;
     private boolean backwardSinceZeroGrad;
+    private final List<Parameter> parameters;
 
     /**
      * Creates the context of a run.
@@ -68,6 +70,24 @@ public final class RunContext {
         this.val = sources[1];
         this.test = sources[2];
         this.predict = sources[3];
+        this.parameters = module.parameters();
+    }
+
+    /**
+     * Lends the module's parameter arrays to a step's manager until it closes. DJL puts the result of an operation in
+     * the manager of its first operand, so without this a step computing {@code w.matMul(x)} or an L2 penalty from a
+     * parameter would leave its results in the parameters' manager, growing every step; lent, they belong to the step
+     * and are freed with it, and the closing manager gives the parameters back.
+     *
+     * @param step the manager of the batch in flight
+     */
+    void lendParameters(NDManager step) {
+        for (int i = 0; i < parameters.size(); i++) {
+            Parameter parameter = parameters.get(i);
+            if (parameter.isInitialized()) {
+                parameter.getArray().tempAttach(step);
+            }
+        }
     }
 
     /** The module. */

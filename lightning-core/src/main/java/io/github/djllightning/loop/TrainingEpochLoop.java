@@ -152,6 +152,7 @@ public final class TrainingEpochLoop {
         Batch batch = fetched;
         Hooks hooks = ctx.hooks;
         LightningModule module = ctx.module;
+        ctx.lendParameters(fetched.getManager());
         try {
             int batchIdx = (int) batchProgress.current().ready();
             batchProgress.setLastBatch(fetcher.done());
@@ -184,10 +185,11 @@ public final class TrainingEpochLoop {
             Map<String, Object> out = outputs;
             hooks.callbacks(Hook.ON_TRAIN_BATCH_END, c -> c.onTrainBatchEnd(ctx.trainer, module, out, current, batchIdx));
             hooks.module(Hook.ON_TRAIN_BATCH_END, () -> module.onTrainBatchEnd(out, current, batchIdx));
+            // a time limit reached here stops after this batch, and the stop makes its metrics go to the loggers
+            ctx.trainer.afterTrainBatch();
             ctx.metrics.onBatchEnd();
             batchProgress.incrementCompleted();
             updateTrainStepMetrics();
-            ctx.trainer.afterTrainBatch();
             return true;
         } finally {
             batch.close();
@@ -317,11 +319,4 @@ public final class TrainingEpochLoop {
         }
     }
 
-    void decrementBatchesThatStepped() {
-        batchesThatStepped--;
-    }
-
-    void incrementBatchesThatStepped() {
-        batchesThatStepped++;
-    }
 }

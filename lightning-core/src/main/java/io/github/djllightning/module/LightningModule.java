@@ -16,6 +16,7 @@ import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.checkpoint.Checkpoint;
+import io.github.djllightning.checkpoint.ParameterNames;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.log.LogOptions;
 import io.github.djllightning.optim.LrScheduler;
@@ -292,8 +293,9 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
     public Block child(String name) {
         if (childrenIndexed != children.size()) {
             Map<String, Block> byName = new HashMap<>();
+            int position = 0;
             for (Pair<String, Block> entry : children) {
-                byName.put(stripIndex(entry.getKey()), entry.getValue());
+                byName.put(ParameterNames.childName(entry.getKey(), position++), entry.getValue());
             }
             childrenByName = byName;
             childrenIndexed = children.size();
@@ -305,14 +307,6 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
                             + childrenByName.keySet() + ". Add it with addChildBlock(\"" + name + "\", block).");
         }
         return block;
-    }
-
-    private static String stripIndex(String key) {
-        int i = 0;
-        while (i < key.length() && Character.isDigit(key.charAt(i))) {
-            i++;
-        }
-        return key.substring(i);
     }
 
     /** {@inheritDoc} Runs the module once on zeros of these shapes, so every layer creates its parameters. */

@@ -3,8 +3,10 @@ package io.github.djllightning.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -53,7 +55,12 @@ public final class GradientClipping {
                 norms.add(grad.norm());
             }
             NDArray total = NDArrays.stack(norms).norm();
-            NDArray coefficient = NDArrays.div((float) maxNorm, total.add(NORM_EPS)).minimum(1f);
+            // scalars made by the engine: a Java number operand would allocate a direct buffer on every step
+            NDManager manager = total.getManager();
+            NDArray denominator = total.add(manager.full(new Shape(), NORM_EPS, total.getDataType()));
+            NDArray coefficient = manager.full(new Shape(), (float) maxNorm, total.getDataType())
+                    .div(denominator)
+                    .minimum(manager.full(new Shape(), 1f, total.getDataType()));
             for (NDArray grad : grads) {
                 grad.muli(coefficient);
             }

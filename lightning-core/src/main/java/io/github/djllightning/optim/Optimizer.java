@@ -43,6 +43,7 @@ public abstract class Optimizer implements AutoCloseable {
     private final Set<Parameter> known = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Parameter, ParamState> states = new IdentityHashMap<>();
     private NDManager stateManager;
+    private NDManager stateParent;
     private boolean closed;
 
     /**
@@ -501,9 +502,21 @@ public abstract class Optimizer implements AutoCloseable {
 
     private NDManager stateManager(NDArray like) {
         if (stateManager == null) {
-            stateManager = NDManager.newBaseManager(like.getDevice());
+            stateManager = stateParent != null && stateParent.isOpen()
+                    ? stateParent.newSubManager(like.getDevice())
+                    : NDManager.newBaseManager(like.getDevice());
         }
         return stateManager;
+    }
+
+    /**
+     * Makes the state (created on the first step) a child of the given manager, so closing that manager, usually
+     * the model's, frees it too. The Trainer calls this with the module's manager.
+     *
+     * @param parent a long-lived manager
+     */
+    public void keepStateUnder(NDManager parent) {
+        this.stateParent = parent;
     }
 
     private static PtNDArray ptArray(Parameter param) {

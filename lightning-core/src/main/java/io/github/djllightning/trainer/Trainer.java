@@ -80,6 +80,7 @@ public final class Trainer {
     private ScalarCache scalars;
     private int accumulateGradBatches;
     private long trainStartNanos;
+    private List<Optimizer> lastOptimizers = List.of();
 
     /**
      * Creates a Trainer.
@@ -201,7 +202,7 @@ public final class Trainer {
      * @param valLoader the validation loader
      */
     public void fit(LightningModule module, DataLoader trainLoader, DataLoader valLoader) {
-        fit(module, trainLoader, List.of(valLoader), null);
+        fit(module, trainLoader, valLoader == null ? null : List.of(valLoader), null);
     }
 
     /**
@@ -345,7 +346,8 @@ public final class Trainer {
      *
      * @param module the module
      * @param loader the loader
-     * @return the prediction of each batch; arrays in it belong to the module's manager (close them when done)
+     * @return the prediction of each batch; its arrays live in a sub-manager of the module's manager, freed by {@code
+     *     module.close()} (or close them yourself when done with them)
      */
     public List<Object> predict(LightningModule module, DataLoader loader) {
         List<List<Object>> all = predict(module, List.of(loader), true);
@@ -438,15 +440,29 @@ public final class Trainer {
         callbacks = CallbackResolver.forRun(baseCallbacks, module);
         Hooks hooks = new Hooks(this, module, callbacks, metrics, config.profiler());
         ctx = new RunContext(this, module, datamodule, hooks, metrics, batchRoot, sources);
+        Object result;
         try {
-            Object result = runStages(runFn, hooks, stageBody);
+            result = runStages(runFn, hooks, stageBody);
             status = TrainerStatus.FINISHED;
-            return result;
         } catch (RuntimeException | Error e) {
-            interrupt(hooks, e);
+            interrupt(e);
+            release(runManager, e);
             throw e;
-        } finally {
+        }
+        release(runManager, null);
+        return result;
+    }
+
+    /** Frees the run's memory; a failure here never hides the failure that ended the run. */
+    private void release(NDManager runManager, Throwable failure) {
+        try {
             metrics.teardown();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                throw e;
+            }
+            failure.addSuppressed(e);
+        } finally {
             runManager.close();
             ctx = null;
         }
@@ -489,7 +505,7 @@ public final class Trainer {
         return result;
     }
 
-    private void interrupt(Hooks hooks, Throwable failure) {
+    private void interrupt(Throwable failure) {
         status = TrainerStatus.INTERRUPTED;
         for (Callback callback : callbacks) {
             try {
@@ -548,12 +564,20 @@ public final class Trainer {
                             + " setAutomaticOptimization(false) in the constructor of "
                             + module.getClass().getSimpleName() + " and step them in trainingStep.");
         }
+        // the previous fit's optimizers are replaced: free their state unless the module hands them out again
+        for (Optimizer previous : lastOptimizers) {
+            if (!optimizers.contains(previous)) {
+                previous.close();
+            }
+        }
+        lastOptimizers = List.copyOf(optimizers);
         List<LightningOptimizer> wrapped = new ArrayList<>();
         LightningOptimizer.StepHooks stepHooks = fitLoop.stepHooks();
         for (Optimizer optimizer : optimizers) {
+            optimizer.keepStateUnder(module.parameterManager());
             wrapped.add(new LightningOptimizer(optimizer, stepHooks));
         }
-        ctx.setOptimizers(List.copyOf(optimizers), List.copyOf(wrapped), List.copyOf(optimizerConfig.schedulers()));
+        ctx.setOptimizers(lastOptimizers, List.copyOf(wrapped), List.copyOf(optimizerConfig.schedulers()));
     }
 
     private void logHyperparams() {
@@ -788,12 +812,7 @@ public final class Trainer {
         if (ctx == null) {
             throw new IllegalStateException("estimatedSteppingBatches is known during fit only.");
         }
-        long batches = fitLoop.numTrainingBatches();
-        if (batches < 0 && fitLoop.trainLoader() == null) {
-            List<DataLoader> loaders = ctx.train().loaders(ctx.hooks());
-            batches = loaders.isEmpty() ? 0
-                    : config.effectiveLimitTrain().resolve(loaders.get(0).numBatches(), "limitTrainBatches");
-        }
+        long batches = fitLoop.resolveTrainingBatches();
         long maxSteps = config.resolvedMaxSteps();
         if (batches < 0) {
             return maxSteps == -1 ? Long.MAX_VALUE : maxSteps;
@@ -941,7 +960,8 @@ public final class Trainer {
     }
 
     /**
-     * A reused scalar array holding the value, for arithmetic on the step's hot path.
+     * A reused scalar array holding the value, for arithmetic on the step's hot path with a few distinct values
+     * (batch sizes, the accumulation factor); see {@link ScalarCache#get(double)}.
      *
      * @param value the value
      * @return the scalar, owned by the run

@@ -211,6 +211,20 @@ public record TrainerConfig(
         return fastDevRun > 0 ? BatchLimit.ALL : validation.valCheckInterval();
     }
 
+    /**
+     * Lightning's test {@code val_check_interval == 1.0 and check_val_every_n_epoch == 1}, which decides whether
+     * checkpointing and early stopping act at the end of the training epoch or after each validation. As in Python,
+     * the count 1 equals 1.0 here.
+     *
+     * @return whether validation is configured to run once per epoch, at its end
+     */
+    public boolean validatesOncePerEpoch() {
+        BatchLimit interval = effectiveValCheckInterval();
+        boolean wholeEpoch = interval.equals(BatchLimit.ALL) || !interval.isFraction() && interval.count() == 1;
+        Integer every = effectiveCheckValEveryNEpoch();
+        return wholeEpoch && every != null && every == 1;
+    }
+
     /** The validation epoch period with fastDevRun applied; null means batch-count based. */
     public Integer effectiveCheckValEveryNEpoch() {
         return fastDevRun > 0 ? Integer.valueOf(1) : validation.checkValEveryNEpoch();

@@ -17,6 +17,7 @@ public final class ScalarCache {
     private final Map<Double, NDArray> cache = new HashMap<>();
     private double lastValue = Double.NaN;
     private NDArray lastArray;
+    private boolean lastCached;
 
     /**
      * Creates a cache whose arrays live in the manager.
@@ -28,7 +29,8 @@ public final class ScalarCache {
     }
 
     /**
-     * A float32 scalar array holding the value; the same array for the same value.
+     * A float32 scalar array holding the value; the same array for the same value. The first 64 distinct values are
+     * kept for the cache's life; beyond them an array is valid until the next call asks for another value.
      *
      * @param value the value
      * @return the scalar array, owned by the cache
@@ -38,14 +40,20 @@ public final class ScalarCache {
             return lastArray;
         }
         NDArray array = cache.get(value);
-        if (array == null) {
+        boolean cached = array != null;
+        if (!cached) {
             array = manager.full(new Shape(), (float) value, DataType.FLOAT32);
             if (cache.size() < 64) {
                 cache.put(value, array);
+                cached = true;
             }
+        }
+        if (lastArray != null && !lastCached) {
+            lastArray.close();
         }
         lastValue = value;
         lastArray = array;
+        lastCached = cached;
         return array;
     }
 }

@@ -1,0 +1,112 @@
+package io.github.djllightning.callback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.djllightning.data.DataLoader;
+import io.github.djllightning.testing.BoringModule;
+import io.github.djllightning.testing.EngineTest;
+import io.github.djllightning.trainer.MisconfigurationException;
+import io.github.djllightning.trainer.Trainer;
+import io.github.djllightning.trainer.TrainerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelCheckpointTest extends EngineTest {
+
+    @TempDir
+    Path root;
+
+    private List<String> files(Path dir) throws IOException {
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private TrainerConfig.Builder<Trainer> trainer(ModelCheckpoint checkpoint) {
+        return Trainer.builder()
+                .defaultRootDir(root)
+                .enableProgressBar(false)
+                .enableModelSummary(false)
+                .logger(false)
+                .callbacks(checkpoint);
+    }
+
+    @Test
+    void lastHoldsTheNewestStateEvenBetweenSavePoints() throws IOException {
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck")).saveLast(true)
+                .everyNEpochs(5).build();
+        try (BoringModule module = new BoringModule()) {
+            trainer(checkpoint).maxEpochs(2).build().fit(module, BoringModule.data(manager, 3));
+        }
+        assertThat(files(root.resolve("ck"))).containsExactly("last.ckpt");
+        try (ZipFile zip = new ZipFile(root.resolve("ck/last.ckpt").toFile())) {
+            String json = new String(zip.getInputStream(zip.getEntry("checkpoint.json")).readAllBytes());
+            assertThat(json).contains("\"global_step\": 6");
+        }
+    }
+
+    @Test
+    void nothingIsSavedBeforeTheFirstOptimizerStep() throws IOException {
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck")).everyNTrainSteps(1)
+                .saveTopK(-1).build();
+        try (BoringModule module = new BoringModule()) {
+            trainer(checkpoint).maxEpochs(1).accumulateGradBatches(2).build().fit(module, BoringModule.data(manager, 4));
+        }
+        assertThat(files(root.resolve("ck"))).containsExactly("epoch=0-step=1.ckpt", "epoch=0-step=2.ckpt");
+    }
+
+    @Test
+    void fileNamesFormatMetricsAndCollisionsGetVersions() throws IOException {
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck"))
+                .filename("{epoch:02d}-{train_loss_epoch:.2f}").monitor("train_loss_epoch").build();
+        Map<String, Number> metrics = Map.of("epoch", 3L, "train_loss_epoch", 0.123456);
+        assertThat(checkpoint.formatName("{epoch:02d}-{train_loss_epoch:.2f}", metrics, null))
+                .isEqualTo("epoch=03-train_loss_epoch=0.12.ckpt");
+        assertThat(checkpoint.formatName(null, Map.of("epoch", 1L, "step", 10L), 2))
+                .isEqualTo("epoch=1-step=10-v2.ckpt");
+        assertThat(checkpoint.formatName("{missing}", Map.of(), null)).isEqualTo("missing=0.ckpt");
+
+        Files.createDirectories(root.resolve("ck2"));
+        Files.writeString(root.resolve("ck2/epoch=0-step=2.ckpt"), "an earlier run");
+        ModelCheckpoint again = ModelCheckpoint.builder().dirpath(root.resolve("ck2")).build();
+        try (BoringModule module = new BoringModule()) {
+            trainer(again).maxEpochs(1).build().fit(module, BoringModule.data(manager, 2));
+        }
+        assertThat(files(root.resolve("ck2"))).containsExactly("epoch=0-step=2-v1.ckpt", "epoch=0-step=2.ckpt");
+        assertThat(Files.readString(root.resolve("ck2/epoch=0-step=2.ckpt"))).isEqualTo("an earlier run");
+    }
+
+    @Test
+    void topKKeepsTheBestByTheMonitoredMetricAndItsStateSaysWhich() throws IOException {
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck")).monitor("val_loss")
+                .saveTopK(2).build();
+        try (BoringModule module = new BoringModule().valLosses(List.of(0.5, 0.3, 0.9, 0.1))) {
+            DataLoader data = BoringModule.data(manager, 2);
+            trainer(checkpoint).maxEpochs(4).numSanityValSteps(0).build().fit(module, data, data);
+        }
+        assertThat(files(root.resolve("ck"))).containsExactly("epoch=1-step=4.ckpt", "epoch=3-step=8.ckpt");
+        assertThat(checkpoint.bestModelPath()).endsWith("epoch=3-step=8.ckpt");
+        assertThat(checkpoint.bestModelScore()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(checkpoint.stateDict()).containsKeys("best_k_models", "kth_best_model_path", "last_model_path");
+    }
+
+    @Test
+    void invalidSettingsAreRejectedWithTheValue() {
+        assertThatThrownBy(() -> ModelCheckpoint.builder().saveTopK(-2).build())
+                .isInstanceOf(MisconfigurationException.class).hasMessageContaining("-2");
+        assertThatThrownBy(() -> ModelCheckpoint.builder().saveTopK(3).build())
+                .isInstanceOf(MisconfigurationException.class).hasMessageContaining("monitor");
+        assertThatThrownBy(() -> ModelCheckpoint.builder().mode("lowest"))
+                .isInstanceOf(MisconfigurationException.class).hasMessageContaining("'lowest'");
+        assertThatThrownBy(() -> ModelCheckpoint.builder().everyNEpochs(1).everyNTrainSteps(5).build())
+                .isInstanceOf(MisconfigurationException.class).hasMessageContaining("mutually exclusive");
+    }
+}
