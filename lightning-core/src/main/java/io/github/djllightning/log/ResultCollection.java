@@ -41,9 +41,9 @@ final class ResultCollection {
             all.add(metric);
         } else if (!metric.sameOptions(onStep, onEpoch, options)) {
             throw new IllegalArgumentException(
-                    "You called log('" + name + "') twice in " + hook.lightningName()
-                            + " with different options. Log it with the same options every time, or use another"
-                            + " name.");
+                    "You called log('" + name + "') twice in " + hook.lightningName() + " with different options ("
+                            + metric.differences(onStep, onEpoch, options) + "). Log it with the same options every"
+                            + " time, or use another name.");
         }
         return metric;
     }

@@ -229,6 +229,24 @@ final class ResultMetric {
         updated = false;
     }
 
+    /** What differs between these options and those of an earlier call in the same hook, or null when nothing. */
+    String differences(boolean otherOnStep, boolean otherOnEpoch, LogOptions other) {
+        StringBuilder out = new StringBuilder();
+        difference(out, "onStep", onStep, otherOnStep);
+        difference(out, "onEpoch", onEpoch, otherOnEpoch);
+        difference(out, "progBar", progBar, other.isProgBar());
+        difference(out, "logger", logger, other.isLogger());
+        difference(out, "reduce", reduce, other.getReduce());
+        return out.length() == 0 ? null : out.toString();
+    }
+
+    private static void difference(StringBuilder out, String option, Object before, Object now) {
+        if (!before.equals(now)) {
+            out.append(out.length() == 0 ? "" : ", ").append(option).append(' ').append(before).append(" then ")
+                    .append(now);
+        }
+    }
+
     /** Whether these options match the ones of an earlier call in the same hook. */
     boolean sameOptions(boolean otherOnStep, boolean otherOnEpoch, LogOptions other) {
         return onStep == otherOnStep

@@ -192,7 +192,8 @@ public final class FitLoop {
         }
         if (loaders.size() > 1) {
             throw new MisconfigurationException(
-                    "fit takes one training loader, got " + loaders.size() + " from " + ctx.train.describe() + ".");
+                    "fit takes one training loader, got " + loaders.size() + " from " + ctx.train.describe()
+                            + ". Combine the datasets into one (or one DataLoader over an Iterable of batches).");
         }
         DataLoader loader = loaders.get(0);
         Long seed = ctx.config.hardware().seed();

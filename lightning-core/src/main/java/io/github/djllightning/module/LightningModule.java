@@ -560,7 +560,8 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
      */
     public Trainer getTrainer() {
         if (trainer == null) {
-            throw new IllegalStateException(getClass().getSimpleName() + " is not attached to a Trainer.");
+            throw new IllegalStateException(getClass().getSimpleName() + " is not attached to a Trainer: call this from"
+                    + " a step or hook while Trainer.fit/validate/test/predict runs the module.");
         }
         return trainer;
     }

@@ -530,7 +530,9 @@ public abstract class Optimizer implements AutoCloseable {
 
     private void ensureOpen() {
         if (closed) {
-            throw new IllegalStateException(name() + " optimizer is closed");
+            throw new IllegalStateException(name() + " optimizer is closed (its state was freed when the module was"
+                    + " closed or a later fit configured new optimizers); return a new optimizer from"
+                    + " configureOptimizers() for each fit.");
         }
     }
 
