@@ -1,6 +1,7 @@
 package io.github.djllightning.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,6 +17,26 @@ public final class Checkpoint {
 
     private final Map<String, Object> entries = new LinkedHashMap<>();
     private final Map<String, Map<String, NDArray>> tensorFiles = new LinkedHashMap<>();
+    private final Path source;
+
+    /** Creates an empty checkpoint to be written. */
+    public Checkpoint() {
+        this(null);
+    }
+
+    /**
+     * Creates an empty checkpoint read from a file.
+     *
+     * @param source the file it is read from, or null
+     */
+    public Checkpoint(Path source) {
+        this.source = source;
+    }
+
+    /** The file this checkpoint was read from, or null for one being written. */
+    public Path source() {
+        return source;
+    }
 
     /** The top-level entries; mutable. */
     public Map<String, Object> entries() {
