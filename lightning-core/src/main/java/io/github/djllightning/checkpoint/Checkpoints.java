@@ -1,9 +1,11 @@
 package io.github.djllightning.checkpoint;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Parameter;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import io.github.djllightning.Version;
 import io.github.djllightning.callback.Callback;
+import io.github.djllightning.module.LightningDataModule;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.optim.SchedulerConfig;
@@ -18,6 +20,10 @@ public final class Checkpoints {
 
     /** The format version this library writes. */
     public static final int FORMAT_VERSION = 1;
+
+    /** How the random numbers of a run are reproduced: see {@code EngineSetup.reseedForBatch}. */
+    public static final String RNG_SCHEME = "engine and DJL random numbers reseeded from (seed, training batch number)"
+            + " before every training batch";
 
     private Checkpoints() {}
 
@@ -41,11 +47,19 @@ public final class Checkpoints {
         Map<String, Object> loops = new LinkedHashMap<>();
         loops.put("fit_loop", trainer.fitLoop().stateDict());
         entries.put("loops", loops);
-        Map<String, NDArray> weights = checkpoint.tensors("state_dict");
-        for (Map.Entry<String, Parameter> entry : ParameterNames.of(module).entrySet()) {
-            if (entry.getValue().isInitialized()) {
-                weights.put(entry.getKey(), entry.getValue().getArray());
+        checkpoint.tensors("state_dict").putAll(Weights.stateDict(module));
+        entries.put("input_shapes", inputShapes(module));
+        Map<String, Object> rng = new LinkedHashMap<>();
+        rng.put("seed", trainer.runSeed());
+        rng.put("scheme", RNG_SCHEME);
+        entries.put("rng", rng);
+        LightningDataModule datamodule = trainer.datamodule();
+        if (datamodule != null) {
+            Map<String, Object> state = datamodule.stateDict();
+            if (!state.isEmpty()) {
+                entries.put("datamodule", state);
             }
+            entries.put("datamodule_class", datamodule.getClass().getName());
         }
         if (!weightsOnly) {
             Map<String, Object> callbackStates = new LinkedHashMap<>();
@@ -75,6 +89,23 @@ public final class Checkpoints {
         }
         entries.put("hyper_parameters", new LinkedHashMap<>(module.hparams()));
         return checkpoint;
+    }
+
+    private static Map<String, Object> inputShapes(LightningModule module) {
+        Map<Block, String> paths = ParameterNames.blockPaths(module);
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<Block, Shape[]> entry : module.initializationShapes().entrySet()) {
+            String path = paths.get(entry.getKey());
+            if (path == null) {
+                continue;
+            }
+            List<long[]> shapes = new ArrayList<>();
+            for (Shape shape : entry.getValue()) {
+                shapes.add(shape.getShape());
+            }
+            out.put(path, shapes);
+        }
+        return out;
     }
 
     private static List<Optimizer> safeOptimizers(Trainer trainer) {

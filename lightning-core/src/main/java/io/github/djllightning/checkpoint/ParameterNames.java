@@ -30,6 +30,29 @@ public final class ParameterNames {
         return out;
     }
 
+    /**
+     * The dotted path of every block in the tree ({@code ""} for the root, {@code encoder.0} for a nested layer).
+     *
+     * @param root the root block
+     * @return block to path, by identity, in tree order
+     */
+    public static Map<Block, String> blockPaths(Block root) {
+        Map<Block, String> out = new java.util.IdentityHashMap<>();
+        walkBlocks(root, "", out);
+        return out;
+    }
+
+    private static void walkBlocks(Block block, String path, Map<Block, String> out) {
+        out.putIfAbsent(block, path);
+        boolean indexed = block instanceof SequentialBlock || block instanceof ParallelBlock;
+        int position = 0;
+        for (Pair<String, Block> child : block.getChildren()) {
+            String name = indexed ? Integer.toString(position) : childName(child.getKey(), position);
+            walkBlocks(child.getValue(), path.isEmpty() ? name : path + "." + name, out);
+            position++;
+        }
+    }
+
     private static void walk(Block block, String prefix, Map<String, Parameter> out) {
         for (Pair<String, Parameter> entry : block.getDirectParameters()) {
             out.put(prefix + entry.getKey(), entry.getValue());

@@ -35,6 +35,7 @@ public final class FitLoop {
     private long valCheckBatch = INFINITE;
     private boolean validationEnabled;
     private boolean trainDataResolved;
+    private long resumeBatch = -1;
 
     /** Creates a fit loop with zeroed progress. */
     public FitLoop() {}
@@ -69,12 +70,99 @@ public final class FitLoop {
         return trainLoader;
     }
 
-    /** The state of the fit loop for checkpoints. */
+    /**
+     * The state of the fit loop for checkpoints, settled to the last finished unit of work: a batch whose optimizer
+     * step ran counts as done, work that only began is rolled back, and an epoch whose batches all ran counts as
+     * finished. Resuming from it continues exactly where this run stood: in the same epoch at the next batch
+     * ({@code data_position}), or at the start of the next epoch. Lightning's layout, plus {@code data_position}.
+     *
+     * @return the state as plain values
+     */
     public Map<String, Object> stateDict() {
+        ProgressCounter epochs = epochProgress.current();
+        boolean inEpoch = epochs.started() > epochs.completed();
+        long epoch = inEpoch ? epochs.started() - 1 : epochs.completed();
+        long cursor = inEpoch ? epochLoop.batchProgress().current().processed() : 0;
+        boolean midEpoch = inEpoch && batchesLeft(cursor)
+                && (epochs.processed() == epochs.completed() || epochLoop.maxStepsReached());
+        long epochsDone = midEpoch ? epoch : (inEpoch ? epoch + 1 : epoch);
+        Map<String, Object> epochState = epochProgress.stateDict();
+        settle(epochState, "total", epochProgress.total().completed() + (epochsDone - epochs.completed()));
+        settle(epochState, "current", epochsDone);
+        if (midEpoch) {
+            // the epoch began (ready, started) but is not processed: resume inside it
+            for (String part : new String[] {"total", "current"}) {
+                Map<String, Object> counters = counters(epochState, part);
+                counters.put("ready", (Long) counters.get("ready") + 1);
+                counters.put("started", (Long) counters.get("started") + 1);
+            }
+        }
         Map<String, Object> state = new LinkedHashMap<>();
-        state.put("epoch_progress", epochProgress.stateDict());
-        state.put("epoch_loop", epochLoop.stateDict());
+        state.put("epoch_progress", epochState);
+        state.put("epoch_loop", epochLoop.settledStateDict(midEpoch, cursor));
+        Map<String, Object> position = new LinkedHashMap<>();
+        position.put("epoch", midEpoch ? epoch : epochsDone);
+        position.put("batch", midEpoch ? cursor : 0);
+        if (trainLoader != null) {
+            position.put("shuffle", trainLoader.shuffle());
+            position.put("seed", trainLoader.seed());
+            position.put("num_batches", trainLoader.numBatches());
+            position.put("dataset_size", trainLoader.datasetSize());
+        }
+        state.put("data_position", position);
         return state;
+    }
+
+    private boolean batchesLeft(long cursor) {
+        if (numTrainingBatches >= 0) {
+            return cursor < numTrainingBatches;
+        }
+        return !epochLoop.batchProgress().isLastBatch();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> counters(Map<String, Object> progress, String part) {
+        return (Map<String, Object>) progress.get(part);
+    }
+
+    /** Sets all four counters of one part of a progress state dict. */
+    static void settle(Map<String, Object> progress, String part, long value) {
+        Map<String, Object> counters = counters(progress, part);
+        for (String key : new String[] {"ready", "started", "processed", "completed"}) {
+            if (counters.containsKey(key)) {
+                counters.put(key, value);
+            }
+        }
+    }
+
+    /**
+     * Restores the state of {@link #stateDict()} for a resumed fit: the counters, and where the data continues.
+     *
+     * @param state the saved state
+     * @throws IllegalArgumentException naming the entry that is missing or malformed
+     */
+    @SuppressWarnings("unchecked")
+    public void loadStateDict(Map<String, Object> state) {
+        Map<String, Object> epochState = section(state, "epoch_progress");
+        Map<String, Object> loopState = section(state, "epoch_loop");
+        epochLoop.loadStateDict(loopState);
+        epochProgress.loadStateDict(epochState);
+        ProgressCounter current = epochProgress.current();
+        resumeBatch = current.started() > current.completed() ? epochLoop.batchProgress().current().processed() : -1;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> section(Map<String, Object> state, String key) {
+        Object value = state.get(key);
+        if (!(value instanceof Map)) {
+            throw new IllegalArgumentException("'" + key + "' is missing or not an object");
+        }
+        return (Map<String, Object>) value;
+    }
+
+    /** Whether this fit resumes inside an epoch (no sanity check, no epoch-start hooks for that epoch). */
+    public boolean resumesMidEpoch() {
+        return resumeBatch >= 0;
     }
 
     /**
@@ -196,7 +284,7 @@ public final class FitLoop {
                             + ". Combine the datasets into one (or one DataLoader over an Iterable of batches).");
         }
         DataLoader loader = loaders.get(0);
-        Long seed = ctx.config.hardware().seed();
+        Long seed = ctx.trainer.runSeed();
         if (seed != null && loader.shuffle() && !loader.seedSet()) {
             loader = loader.newBuilder().seed(seed).build();
         }
@@ -292,6 +380,10 @@ public final class FitLoop {
     private void onAdvanceStart() {
         LightningModule module = ctx.module;
         ctx.metrics.activateTraining();
+        if (resumeBatch >= 0) {
+            // the epoch started before the checkpoint; its start hooks ran then
+            return;
+        }
         epochProgress.incrementReady();
         ctx.hooks.both(Hook.ON_TRAIN_EPOCH_START, c -> c.onTrainEpochStart(ctx.trainer, module),
                 module::onTrainEpochStart);
@@ -300,10 +392,14 @@ public final class FitLoop {
 
     private void advance() {
         int epoch = (int) epochProgress.current().processed();
+        long start = Math.max(resumeBatch, 0);
+        boolean resuming = resumeBatch >= 0;
+        resumeBatch = -1;
         ctx.hooks.start(RUN_TRAINING_EPOCH);
-        try (BatchFetcher fetcher = new BatchFetcher(trainLoader.iterator(ctx.batchRoot, epoch, 0),
-                numTrainingBatches, ctx.hooks, TrainingEpochLoop.FETCH_ACTION)) {
-            epochLoop.run(ctx, this, fetcher);
+        try (BatchFetcher fetcher = new BatchFetcher(trainLoader.iterator(ctx.batchRoot, epoch, start),
+                numTrainingBatches < 0 ? -1 : numTrainingBatches - start, ctx.hooks,
+                TrainingEpochLoop.FETCH_ACTION)) {
+            epochLoop.run(ctx, this, fetcher, resuming);
         } finally {
             ctx.hooks.stop(RUN_TRAINING_EPOCH);
         }
@@ -342,7 +438,7 @@ public final class FitLoop {
      */
     public void runSanityCheck(RunContext context) {
         long steps = context.config.effectiveNumSanityValSteps();
-        if (!validationEnabled || steps <= 0) {
+        if (!validationEnabled || steps <= 0 || resumeBatch >= 0) {
             return;
         }
         RunningStage previous = context.trainer.stage();

@@ -9,6 +9,7 @@ import io.github.djllightning.trainer.BatchLimit;
 import io.github.djllightning.trainer.Hook;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.RunningStage;
+import io.github.djllightning.util.EngineSetup;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,6 +29,8 @@ public final class TrainingEpochLoop {
     private final ManualOptimization manual = new ManualOptimization();
     private final EvaluationLoop valLoop = new EvaluationLoop(RunningStage.VALIDATE, false);
     private long batchesThatStepped;
+    /** Whether the batch in flight stepped the optimizer and is not yet counted in batchesThatStepped. */
+    private boolean stepUncounted;
     private FitLoop fitLoop;
     private RunContext ctx;
 
@@ -92,10 +95,69 @@ public final class TrainingEpochLoop {
         return state;
     }
 
-    void run(RunContext context, FitLoop fit, BatchFetcher fetcher) {
+    /**
+     * The state settled to the last finished batch (see {@link FitLoop#stateDict()}).
+     *
+     * @param midEpoch whether the run resumes inside the epoch (else at the start of the next one)
+     * @param cursor the batches of the epoch that count as done when resuming inside it
+     */
+    Map<String, Object> settledStateDict(boolean midEpoch, long cursor) {
+        Map<String, Object> state = stateDict();
+        state.put("batches_that_stepped", batchesThatStepped + (stepUncounted ? 1 : 0));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> batches = (Map<String, Object>) state.get("batch_progress");
+        long current = batchProgress.current().processed();
+        FitLoop.settle(batches, "total", batchProgress.total().processed() - current + (midEpoch ? cursor : current));
+        FitLoop.settle(batches, "current", midEpoch ? cursor : 0);
+        batches.put("is_last_batch", false);
+        settleCompleted(state, "scheduler_progress");
+        settleCompleted(state, "manual_optimization.optim_step_progress");
+        // validation is never resumed part-way; its counters restart with the next validation run
+        @SuppressWarnings("unchecked")
+        Map<String, Object> validation = (Map<String, Object>) state.get("val_loop.batch_progress");
+        FitLoop.settle(validation, "total", 0);
+        FitLoop.settle(validation, "current", 0);
+        validation.put("is_last_batch", false);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> optim = (Map<String, Object>) state.get("automatic_optimization.optim_progress");
+        settleCompleted(optim, "step");
+        settleCompleted(optim, "zero_grad");
+        return state;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void settleCompleted(Map<String, Object> state, String key) {
+        Map<String, Object> progress = (Map<String, Object>) state.get(key);
+        for (String part : new String[] {"total", "current"}) {
+            FitLoop.settle(progress, part, (Long) FitLoop.counters(progress, part).get("completed"));
+        }
+    }
+
+    /**
+     * Restores {@link #settledStateDict}.
+     *
+     * @param state the saved state
+     */
+    void loadStateDict(Map<String, Object> state) {
+        Object stepped = state.get("batches_that_stepped");
+        if (!(stepped instanceof Number)) {
+            throw new IllegalArgumentException("'epoch_loop.batches_that_stepped' is missing or not a number");
+        }
+        batchProgress.loadStateDict(FitLoop.section(state, "batch_progress"));
+        schedulerProgress.loadStateDict(FitLoop.section(state, "scheduler_progress"));
+        automatic.progress().loadStateDict(FitLoop.section(state, "automatic_optimization.optim_progress"));
+        manual.progress().loadStateDict(FitLoop.section(state, "manual_optimization.optim_step_progress"));
+        valLoop.batchProgress().loadStateDict(FitLoop.section(state, "val_loop.batch_progress"));
+        batchesThatStepped = ((Number) stepped).longValue();
+        stepUncounted = false;
+    }
+
+    void run(RunContext context, FitLoop fit, BatchFetcher fetcher, boolean resuming) {
         this.ctx = context;
         this.fitLoop = fit;
-        reset();
+        if (!resuming) {
+            reset();
+        }
         while (!done()) {
             if (!advance(fetcher)) {
                 break;
@@ -127,7 +189,7 @@ public final class TrainingEpochLoop {
         return false;
     }
 
-    private boolean maxStepsReached() {
+    boolean maxStepsReached() {
         long maxSteps = ctx.config.resolvedMaxSteps();
         return maxSteps != -1 && globalStep() >= maxSteps;
     }
@@ -158,6 +220,10 @@ public final class TrainingEpochLoop {
             batchProgress.setLastBatch(fetcher.done());
             batch = Transfers.toDevice(hooks, module, batch, 0);
             batchProgress.incrementReady();
+            Long seed = ctx.trainer.runSeed();
+            if (seed != null) {
+                EngineSetup.reseedForBatch(seed, batchProgress.total().ready());
+            }
             ctx.metrics.activateTraining();
             ctx.metrics.onBatchStart(Batches.size(batch), null);
             Batch current = batch;
@@ -178,6 +244,7 @@ public final class TrainingEpochLoop {
                 hooks.stop(RUN_TRAINING_BATCH);
             }
             batchProgress.incrementProcessed();
+            stepUncounted = !shouldAccumulate();
             updateLrSchedulers(SchedulerConfig.Interval.STEP, false);
             if (numReadyBatchesReached()) {
                 updateLrSchedulers(SchedulerConfig.Interval.EPOCH, false);
@@ -231,6 +298,7 @@ public final class TrainingEpochLoop {
         if (!shouldAccumulate()) {
             batchesThatStepped++;
         }
+        stepUncounted = false;
         if (ctx.trainer.shouldStop()) {
             for (Logger logger : ctx.trainer.loggers()) {
                 logger.save();

@@ -91,6 +91,7 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
     private final Map<String, Object> hparams = new LinkedHashMap<>();
     private Map<String, Block> childrenByName = Map.of();
     private final Set<Block> initializedBlocks = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<Block, Shape[]> initializationShapes = new IdentityHashMap<>();
     private int childrenIndexed = -1;
 
     /** Creates a module with no layers. */
@@ -248,7 +249,7 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
         // isInitialized walks the block's whole parameter tree; remember the answer instead of asking every step
         if (!initializedBlocks.contains(block)) {
             if (!block.isInitialized()) {
-                block.initialize(parameterManager(), DataType.FLOAT32, inputs.getShapes());
+                initializeBlock(block, inputs.getShapes());
             }
             initializedBlocks.add(block);
         }
@@ -309,6 +310,28 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
         return block;
     }
 
+    /**
+     * Creates a layer's parameters for inputs of the given shapes, in this module's manager, and remembers the shapes
+     * so that a checkpoint can rebuild the layer before loading its weights. {@link #forward(Block, NDList)} calls it
+     * on first use.
+     *
+     * @param block the layer, usually a child of this module
+     * @param inputShapes the shapes of its inputs
+     */
+    public void initializeBlock(Block block, Shape... inputShapes) {
+        block.initialize(parameterManager(), DataType.FLOAT32, inputShapes);
+        initializationShapes.put(block, inputShapes.clone());
+    }
+
+    /**
+     * The input shapes each layer (or the whole module) was initialized with, as checkpoints store them.
+     *
+     * @return block to input shapes; read-only
+     */
+    public Map<Block, Shape[]> initializationShapes() {
+        return Collections.unmodifiableMap(initializationShapes);
+    }
+
     /** {@inheritDoc} Runs the module once on zeros of these shapes, so every layer creates its parameters. */
     @Override
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
@@ -322,6 +345,7 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
         if (inputShapes.length == 0) {
             return;
         }
+        initializationShapes.put(this, inputShapes.clone());
         boolean gradMode = JniUtils.isGradMode();
         boolean previousTraining = training;
         JniUtils.setGradMode(false);

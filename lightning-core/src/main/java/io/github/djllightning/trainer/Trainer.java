@@ -81,6 +81,7 @@ public final class Trainer {
     private int accumulateGradBatches;
     private long trainStartNanos;
     private List<Optimizer> lastOptimizers = List.of();
+    private Long runSeed;
 
     /**
      * Creates a Trainer.
@@ -181,7 +182,7 @@ public final class Trainer {
      * @param module the module
      */
     public void fit(LightningModule module) {
-        fit(module, null, null, null);
+        fit(module, null, null, null, null);
     }
 
     /**
@@ -191,7 +192,7 @@ public final class Trainer {
      * @param trainLoader the training loader
      */
     public void fit(LightningModule module, DataLoader trainLoader) {
-        fit(module, trainLoader, null, null);
+        fit(module, trainLoader, null, null, null);
     }
 
     /**
@@ -202,7 +203,7 @@ public final class Trainer {
      * @param valLoader the validation loader
      */
     public void fit(LightningModule module, DataLoader trainLoader, DataLoader valLoader) {
-        fit(module, trainLoader, valLoader == null ? null : List.of(valLoader), null);
+        fit(module, trainLoader, valLoader == null ? null : List.of(valLoader), null, null);
     }
 
     /**
@@ -213,7 +214,7 @@ public final class Trainer {
      * @param valLoaders the validation loaders
      */
     public void fit(LightningModule module, DataLoader trainLoader, List<DataLoader> valLoaders) {
-        fit(module, trainLoader, valLoaders, null);
+        fit(module, trainLoader, valLoaders, null, null);
     }
 
     /**
@@ -223,11 +224,63 @@ public final class Trainer {
      * @param datamodule the data module
      */
     public void fit(LightningModule module, LightningDataModule datamodule) {
-        fit(module, null, null, datamodule);
+        fit(module, null, null, datamodule, null);
+    }
+
+    /**
+     * Resumes training of the module on the loaders its own hooks return.
+     *
+     * @param module the module (a new instance is fine: its weights come from the checkpoint)
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null starts from scratch
+     */
+    public void fit(LightningModule module, String ckptPath) {
+        fit(module, null, null, null, ckptPath);
+    }
+
+    /**
+     * Resumes training from a checkpoint: weights, optimizers, schedulers, loops, callbacks, data module, data position
+     * and random numbers are restored, and training continues exactly where the checkpoint was written (in the same
+     * epoch at the next batch, or at the next epoch).
+     *
+     * @param module the module (a new instance is fine: its weights come from the checkpoint)
+     * @param trainLoader the training loader (the same data and order as the run that saved the checkpoint)
+     * @param valLoader the validation loader, or null
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} (the newest {@code last*.ckpt} in the checkpoint folder) or
+     *     {@code "best"}; null starts from scratch
+     */
+    public void fit(LightningModule module, DataLoader trainLoader, DataLoader valLoader, String ckptPath) {
+        fit(module, trainLoader, valLoader == null ? null : List.of(valLoader), null, ckptPath);
+    }
+
+    /**
+     * Resumes training from a checkpoint, validating on several loaders.
+     *
+     * @param module the module
+     * @param trainLoader the training loader
+     * @param valLoaders the validation loaders
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null starts from scratch
+     */
+    public void fit(LightningModule module, DataLoader trainLoader, List<DataLoader> valLoaders, String ckptPath) {
+        fit(module, trainLoader, valLoaders, null, ckptPath);
+    }
+
+    /**
+     * Resumes training on the data of a data module from a checkpoint (the data module's state is restored too).
+     *
+     * @param module the module
+     * @param datamodule the data module
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null starts from scratch
+     */
+    public void fit(LightningModule module, LightningDataModule datamodule, String ckptPath) {
+        fit(module, null, null, datamodule, ckptPath);
     }
 
     private void fit(
-            LightningModule module, DataLoader train, List<DataLoader> val, LightningDataModule datamodule) {
+            LightningModule module,
+            DataLoader train,
+            List<DataLoader> val,
+            LightningDataModule datamodule,
+            String ckptPath) {
         if (datamodule != null && (train != null || val != null)) {
             throw new MisconfigurationException(
                     "fit takes loaders or a LightningDataModule, not both: the data module gives all the data.");
@@ -235,7 +288,7 @@ public final class Trainer {
         shouldStop = false;
         stopReason = null;
         fitLoop.epochLoop().valLoop().resetData();
-        run(TrainerFn.FIT, module, datamodule, sources(module, datamodule, train, val, null, null), c -> {
+        run(TrainerFn.FIT, module, datamodule, sources(module, datamodule, train, val, null, null), ckptPath, c -> {
             fitLoop.runSanityCheck(c);
             trainStartNanos = System.nanoTime();
             fitLoop.run(c);
@@ -272,7 +325,19 @@ public final class Trainer {
      * @return per loader, the metrics logged in validation
      */
     public List<Map<String, Double>> validate(LightningModule module, List<DataLoader> loaders) {
-        return evaluate(TrainerFn.VALIDATE, module, null, loaders);
+        return evaluate(TrainerFn.VALIDATE, module, null, loaders, null);
+    }
+
+    /**
+     * Validates the module with the weights of a checkpoint.
+     *
+     * @param module the module (its weights are replaced by the checkpoint's)
+     * @param loaders the validation loaders, or null for the module's own
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"} (of this Trainer's checkpoint callback)
+     * @return per loader, the metrics logged in validation
+     */
+    public List<Map<String, Double>> validate(LightningModule module, List<DataLoader> loaders, String ckptPath) {
+        return evaluate(TrainerFn.VALIDATE, module, null, loaders, ckptPath);
     }
 
     /**
@@ -283,7 +348,7 @@ public final class Trainer {
      * @return per loader, the metrics logged in validation
      */
     public List<Map<String, Double>> validate(LightningModule module, LightningDataModule datamodule) {
-        return evaluate(TrainerFn.VALIDATE, module, datamodule, null);
+        return evaluate(TrainerFn.VALIDATE, module, datamodule, null, null);
     }
 
     /**
@@ -315,7 +380,19 @@ public final class Trainer {
      * @return per loader, the metrics logged in test
      */
     public List<Map<String, Double>> test(LightningModule module, List<DataLoader> loaders) {
-        return evaluate(TrainerFn.TEST, module, null, loaders);
+        return evaluate(TrainerFn.TEST, module, null, loaders, null);
+    }
+
+    /**
+     * Tests the module with the weights of a checkpoint, e.g. {@code trainer.test(module, loaders, "best")} after fit.
+     *
+     * @param module the module (its weights are replaced by the checkpoint's)
+     * @param loaders the test loaders, or null for the module's own
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"} (of this Trainer's checkpoint callback)
+     * @return per loader, the metrics logged in test
+     */
+    public List<Map<String, Double>> test(LightningModule module, List<DataLoader> loaders, String ckptPath) {
+        return evaluate(TrainerFn.TEST, module, null, loaders, ckptPath);
     }
 
     /**
@@ -326,19 +403,23 @@ public final class Trainer {
      * @return per loader, the metrics logged in test
      */
     public List<Map<String, Double>> test(LightningModule module, LightningDataModule datamodule) {
-        return evaluate(TrainerFn.TEST, module, datamodule, null);
+        return evaluate(TrainerFn.TEST, module, datamodule, null, null);
     }
 
     @SuppressWarnings("unchecked")
     private List<Map<String, Double>> evaluate(
-            TrainerFn evalFn, LightningModule module, LightningDataModule datamodule, List<DataLoader> loaders) {
+            TrainerFn evalFn,
+            LightningModule module,
+            LightningDataModule datamodule,
+            List<DataLoader> loaders,
+            String ckptPath) {
         boolean testing = evalFn == TrainerFn.TEST;
         EvaluationLoop loop = testing ? testLoop : validateLoop;
         loop.resetData();
         DataSource[] sources = testing
                 ? sources(module, datamodule, null, null, loaders, null)
                 : sources(module, datamodule, null, loaders, null, null);
-        return (List<Map<String, Double>>) run(evalFn, module, datamodule, sources, c -> loop.run(c, false));
+        return (List<Map<String, Double>>) run(evalFn, module, datamodule, sources, ckptPath, c -> loop.run(c, false));
     }
 
     /**
@@ -362,7 +443,7 @@ public final class Trainer {
      * @return per loader, the prediction of each batch
      */
     public List<List<Object>> predict(LightningModule module, LightningDataModule datamodule) {
-        return predictRun(module, datamodule, null, true);
+        return predictRun(module, datamodule, null, true, null);
     }
 
     /**
@@ -374,14 +455,32 @@ public final class Trainer {
      * @return per loader, the prediction of each batch (empty lists when not returned)
      */
     public List<List<Object>> predict(LightningModule module, List<DataLoader> loaders, boolean returnPredictions) {
-        return predictRun(module, null, loaders, returnPredictions);
+        return predictRun(module, null, loaders, returnPredictions, null);
+    }
+
+    /**
+     * Predicts with the weights of a checkpoint.
+     *
+     * @param module the module (its weights are replaced by the checkpoint's)
+     * @param loaders the loaders
+     * @param returnPredictions false to discard predictions (when a callback writes them)
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}
+     * @return per loader, the prediction of each batch (empty lists when not returned)
+     */
+    public List<List<Object>> predict(
+            LightningModule module, List<DataLoader> loaders, boolean returnPredictions, String ckptPath) {
+        return predictRun(module, null, loaders, returnPredictions, ckptPath);
     }
 
     @SuppressWarnings("unchecked")
     private List<List<Object>> predictRun(
-            LightningModule module, LightningDataModule datamodule, List<DataLoader> loaders, boolean keep) {
+            LightningModule module,
+            LightningDataModule datamodule,
+            List<DataLoader> loaders,
+            boolean keep,
+            String ckptPath) {
         DataSource[] sources = sources(module, datamodule, null, null, null, loaders);
-        return (List<List<Object>>) run(TrainerFn.PREDICT, module, datamodule, sources, c -> {
+        return (List<List<Object>>) run(TrainerFn.PREDICT, module, datamodule, sources, ckptPath, c -> {
             NDManager kept = keep ? module.parameterManager().newSubManager() : null;
             if (kept != null) {
                 kept.setName("predictions");
@@ -412,6 +511,7 @@ public final class Trainer {
             LightningModule runModule,
             LightningDataModule runDatamodule,
             DataSource[] sources,
+            String ckptPath,
             Function<RunContext, Object> stageBody) {
         if (status == TrainerStatus.RUNNING) {
             throw new IllegalStateException("This Trainer is already running; a Trainer runs one fit/validate/test/"
@@ -442,7 +542,7 @@ public final class Trainer {
         ctx = new RunContext(this, module, datamodule, hooks, metrics, batchRoot, sources);
         Object result;
         try {
-            result = runStages(runFn, hooks, stageBody);
+            result = runStages(runFn, hooks, ckptPath, stageBody);
             status = TrainerStatus.FINISHED;
         } catch (RuntimeException | Error e) {
             interrupt(e);
@@ -468,7 +568,8 @@ public final class Trainer {
         }
     }
 
-    private Object runStages(TrainerFn runFn, Hooks hooks, Function<RunContext, Object> stageBody) {
+    private Object runStages(
+            TrainerFn runFn, Hooks hooks, String ckptPath, Function<RunContext, Object> stageBody) {
         ConfigurationValidator.verify(ctx, runFn);
         config.profiler().setup(runFn.toString(), logDir());
         if (datamodule != null) {
@@ -481,12 +582,26 @@ public final class Trainer {
         hooks.callbacks(Hook.SETUP, c -> c.setup(this, module, runFn));
         hooks.module(Hook.SETUP, () -> module.setup(runFn));
         hooks.module(Hook.CONFIGURE_MODEL, module::configureModel);
-        metrics.resetResults();
-        metrics.resetMetrics();
-        if (runFn == TrainerFn.FIT) {
-            configureOptimizers(hooks);
-            fitLoop.attach(ctx);
-            hooks.both(Hook.ON_FIT_START, c -> c.onFitStart(this, module), module::onFitStart);
+        runSeed = config.hardware().seed();
+        Path checkpointFile = ckptPath == null ? null : CheckpointConnector.resolve(ckptPath, callbacks);
+        try (NDManager restoreScope = checkpointFile == null ? null : module.parameterManager().newSubManager()) {
+            Checkpoint restored = checkpointFile == null
+                    ? null
+                    : CheckpointConnector.restoreModule(this, checkpointFile, restoreScope, hooks,
+                            runFn == TrainerFn.FIT);
+            metrics.resetResults();
+            metrics.resetMetrics();
+            if (runFn == TrainerFn.FIT) {
+                if (restored != null && runSeed == null) {
+                    runSeed = CheckpointConnector.savedSeed(restored);
+                }
+                configureOptimizers(hooks);
+                fitLoop.attach(ctx);
+                if (restored != null) {
+                    CheckpointConnector.restoreTraining(this, restored);
+                }
+                hooks.both(Hook.ON_FIT_START, c -> c.onFitStart(this, module), module::onFitStart);
+            }
         }
         logHyperparams();
         Object result = stageBody.apply(ctx);
@@ -589,6 +704,17 @@ public final class Trainer {
             logger.logHyperparams(params);
             logger.save();
         }
+    }
+
+    /**
+     * The seed of the current run: the Trainer's seed, or when resuming without one, the seed of the run that wrote
+     * the checkpoint. With a seed, the random numbers are reseeded before every training batch from the seed and the
+     * batch's number, so a resumed run draws what the uninterrupted run drew.
+     *
+     * @return the seed, or null for an unseeded run
+     */
+    public Long runSeed() {
+        return runSeed;
     }
 
     /** Called after every training batch: enforces maxTime. */

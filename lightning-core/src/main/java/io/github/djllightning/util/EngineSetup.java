@@ -14,6 +14,7 @@ public final class EngineSetup {
 
     private static final Logger LOG = LoggerFactory.getLogger(EngineSetup.class);
     private static final String OFFLINE = "ai.djl.offline";
+    private static volatile Engine cachedEngine;
 
     private EngineSetup() {}
 
@@ -52,6 +53,27 @@ public final class EngineSetup {
     public static void deterministic() {
         engine();
         JniUtils.setBenchmarkCuDNN(false);
+    }
+
+    /**
+     * Reseeds the engine's and DJL's random numbers for one training batch from the run's seed and the batch's
+     * number across the run, so the dropout masks and other draws of a batch do not depend on what ran before it in
+     * this process: a run resumed from a checkpoint draws exactly what the uninterrupted run drew.
+     *
+     * @param seed the run's seed
+     * @param batchNumber the training batch's number across the run, from 1
+     */
+    public static void reseedForBatch(long seed, long batchNumber) {
+        long z = seed + batchNumber * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        Engine engine = cachedEngine;
+        if (engine == null) {
+            engine = engine();
+            cachedEngine = engine;
+        }
+        engine.setRandomSeed((int) (z ^ (z >>> 32)));
     }
 
     /**
