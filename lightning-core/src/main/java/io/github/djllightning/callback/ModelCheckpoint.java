@@ -356,6 +356,25 @@ public class ModelCheckpoint implements Callback {
         }
     }
 
+    /**
+     * Writes {@code last.ckpt} now, whether or not {@code saveLast} is on: used when training is interrupted, so
+     * {@code ckptPath="last"} resumes from the newest state.
+     *
+     * @param trainer the running Trainer
+     * @return the file written
+     */
+    public Path saveLastNow(Trainer trainer) {
+        Map<String, Number> candidates = monitorCandidates(trainer);
+        Path file = uniquePath(candidates, NAME_LAST, lastModelPath.isEmpty() ? null : lastModelPath);
+        String previous = lastModelPath;
+        lastModelPath = file.toString();
+        save(trainer, file);
+        if (!previous.isEmpty() && !previous.equals(lastModelPath)) {
+            remove(Paths.get(previous));
+        }
+        return file;
+    }
+
     private void save(Trainer trainer, Path file) {
         trainer.saveCheckpoint(file, saveWeightsOnly);
         lastGlobalStepSaved = trainer.globalStep();

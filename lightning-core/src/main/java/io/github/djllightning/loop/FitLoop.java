@@ -251,6 +251,7 @@ public final class FitLoop {
             onAdvanceStart();
             advance();
             onAdvanceEnd();
+            ctx.trainer.checkInterrupt();
         }
         onRunEnd();
     }

@@ -163,6 +163,7 @@ public final class TrainingEpochLoop {
                 break;
             }
             onAdvanceEnd();
+            ctx.trainer.checkInterrupt();
         }
     }
 

@@ -82,6 +82,7 @@ public final class Trainer {
     private long trainStartNanos;
     private List<Optimizer> lastOptimizers = List.of();
     private Long runSeed;
+    private volatile String interruptSignal;
 
     /**
      * Creates a Trainer.
@@ -238,6 +239,17 @@ public final class Trainer {
     }
 
     /**
+     * Resumes training from a checkpoint, without validation data (unless the module's hooks give some).
+     *
+     * @param module the module (a new instance is fine: its weights come from the checkpoint)
+     * @param trainLoader the training loader (the same data and order as the run that saved the checkpoint)
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null starts from scratch
+     */
+    public void fit(LightningModule module, DataLoader trainLoader, String ckptPath) {
+        fit(module, trainLoader, null, null, ckptPath);
+    }
+
+    /**
      * Resumes training from a checkpoint: weights, optimizers, schedulers, loops, callbacks, data module, data position
      * and random numbers are restored, and training continues exactly where the checkpoint was written (in the same
      * epoch at the next batch, or at the next epoch).
@@ -287,13 +299,17 @@ public final class Trainer {
         }
         shouldStop = false;
         stopReason = null;
+        interruptSignal = null;
         fitLoop.epochLoop().valLoop().resetData();
-        run(TrainerFn.FIT, module, datamodule, sources(module, datamodule, train, val, null, null), ckptPath, c -> {
-            fitLoop.runSanityCheck(c);
-            trainStartNanos = System.nanoTime();
-            fitLoop.run(c);
-            return null;
-        });
+        try (SignalConnector signals = SignalConnector.register(this)) {
+            run(TrainerFn.FIT, module, datamodule, sources(module, datamodule, train, val, null, null), ckptPath,
+                    c -> {
+                        fitLoop.runSanityCheck(c);
+                        trainStartNanos = System.nanoTime();
+                        fitLoop.run(c);
+                        return null;
+                    });
+        }
     }
 
     /**
@@ -630,9 +646,10 @@ public final class Trainer {
                 failure.addSuppressed(secondary);
             }
         }
+        String outcome = failure instanceof TrainingInterruptedException ? "finished" : "failed";
         for (Logger logger : loggers) {
             try {
-                logger.finish("failed");
+                logger.finish(outcome);
             } catch (RuntimeException secondary) {
                 failure.addSuppressed(secondary);
             }
@@ -715,6 +732,48 @@ public final class Trainer {
      */
     public Long runSeed() {
         return runSeed;
+    }
+
+    /**
+     * Asks the running fit to stop gracefully: at its next training batch boundary it saves a checkpoint ({@code
+     * last.ckpt} in the checkpoint folder) and throws {@link TrainingInterruptedException}. SIGTERM and SIGINT do this
+     * during a fit. Safe to call from any thread; a second request while one is pending is ignored.
+     *
+     * @param reason what asks for the stop, e.g. {@code TERM}
+     */
+    public void requestInterrupt(String reason) {
+        if (interruptSignal == null) {
+            interruptSignal = reason;
+        }
+    }
+
+    /** Whether a graceful stop was requested and has not happened yet. */
+    public boolean interruptPending() {
+        return interruptSignal != null;
+    }
+
+    /**
+     * Called by the loops at batch boundaries: when a stop was requested, saves a checkpoint and throws.
+     *
+     * @throws TrainingInterruptedException after saving, when a stop was requested
+     */
+    public void checkInterrupt() {
+        String signal = interruptSignal;
+        if (signal == null || fn != TrainerFn.FIT) {
+            return;
+        }
+        ModelCheckpoint checkpoints = checkpointCallback();
+        Path file;
+        if (checkpoints != null && checkpoints.dirpath() != null) {
+            file = checkpoints.saveLastNow(this);
+        } else {
+            Path dir = logDir() != null ? logDir() : defaultRootDir();
+            file = dir.resolve("checkpoints").resolve(ModelCheckpoint.NAME_LAST + ModelCheckpoint.FILE_EXTENSION);
+            saveCheckpoint(file);
+        }
+        LOG.warn("Training stopped by {} after saving {}.", signal, file);
+        interruptSignal = null;
+        throw new TrainingInterruptedException(signal, file);
     }
 
     /** Called after every training batch: enforces maxTime. */
