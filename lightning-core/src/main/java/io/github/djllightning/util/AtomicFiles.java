@@ -29,6 +29,11 @@ public final class AtomicFiles {
         void writeTo(OutputStream out) throws IOException;
     }
 
+    /** Temporary files older than this (before a write began) are a crashed writer's leftovers. */
+    private static final long STALE_MILLIS = 10 * 60 * 1000L;
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     private AtomicFiles() {}
 
     /**
@@ -43,7 +48,9 @@ public final class AtomicFiles {
         Path absolute = target.toAbsolutePath();
         Path folder = absolute.getParent();
         Files.createDirectories(folder);
-        Path temp = Files.createTempFile(folder, "." + absolute.getFileName() + ".", ".tmp");
+        String prefix = "." + absolute.getFileName() + ".";
+        long started = System.currentTimeMillis();
+        Path temp = newTempFile(folder, prefix);
         boolean moved = false;
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -60,10 +67,39 @@ public final class AtomicFiles {
             }
             moved = true;
             syncFolder(folder);
+            removeStaleTemps(folder, prefix, started - STALE_MILLIS);
         } finally {
             if (!moved) {
                 Files.deleteIfExists(temp);
             }
+        }
+    }
+
+    /** A new empty file with a random name; created with the process's umask (not owner-only like createTempFile). */
+    private static Path newTempFile(Path folder, String prefix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path temp = folder.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong()) + ".tmp");
+            try {
+                Files.newByteChannel(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return temp;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Deletes temporary files of the same target that a crashed writer left behind long ago. */
+    private static void removeStaleTemps(Path folder, String prefix, long olderThan) {
+        try (java.nio.file.DirectoryStream<Path> temps = Files.newDirectoryStream(folder, prefix + "*.tmp")) {
+            for (Path temp : temps) {
+                if (Files.getLastModifiedTime(temp).toMillis() < olderThan) {
+                    Files.deleteIfExists(temp);
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // leftovers are only untidy; the file itself is written
         }
     }
 
