@@ -11,6 +11,7 @@ import com.google.gson.JsonPrimitive;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.callback.ModelCheckpoint;
 import io.github.djllightning.data.DataLoader;
+import io.github.djllightning.log.CsvLogger;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.Event;
 import io.github.djllightning.testing.RecordingCallback;
@@ -37,7 +38,6 @@ import java.util.stream.Stream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -96,10 +96,6 @@ class ConformanceTest {
             trace = JsonParser.parseReader(reader).getAsJsonObject();
         }
         JsonObject spec = trace.getAsJsonObject("spec");
-        if (spec.has("resume") && spec.get("resume").getAsBoolean()) {
-            System.out.println("CONFORMANCE " + name + " SKIP resuming from a checkpoint is not available yet");
-            Assumptions.abort("resuming from a checkpoint (ckpt_path) is not available yet");
-        }
         Path root = Files.createTempDirectory("conformance-" + name);
         String difference;
         try {
@@ -148,11 +144,16 @@ class ConformanceTest {
                 callbacks.add(callback(callbackName, args, root));
             }
         }
+        boolean resume = spec.has("resume") && spec.get("resume").getAsBoolean();
         TrainerConfig.Builder<Trainer> builder = Trainer.builder()
                 .defaultRootDir(root)
                 .enableProgressBar(false)
                 .enableModelSummary(false)
                 .callbacks(callbacks);
+        if (resume) {
+            // both runs write to the same run folder; the CSV logger appends to the first run's rows
+            builder.loggers(CsvLogger.builder(root).version(0).build());
+        }
         JsonObject flags = spec.has("trainer") ? spec.getAsJsonObject("trainer") : new JsonObject();
         for (Map.Entry<String, JsonElement> flag : flags.entrySet()) {
             applyFlag(builder, flag.getKey(), flag.getValue());
@@ -166,10 +167,11 @@ class ConformanceTest {
             switch (run) {
                 case "fit":
                     DataLoader train = BoringModule.data(manager, trainBatches);
+                    String ckptPath = resume ? firstEpoch(root, train, val) : null;
                     if (val == null) {
-                        trainer.fit(module, train);
+                        trainer.fit(module, train, ckptPath);
                     } else {
-                        trainer.fit(module, train, val);
+                        trainer.fit(module, train, val, ckptPath);
                     }
                     break;
                 case "validate":
@@ -198,6 +200,35 @@ class ConformanceTest {
             difference = compareCsv(trace.get("metrics_csv_header_and_steps"), root);
         }
         return difference;
+    }
+
+    /**
+     * The first half of a resume scenario: one epoch with {@code ModelCheckpoint(dirpath=<root>/ck)}, logging to the
+     * same run folder.
+     *
+     * @return the checkpoint the recorded run resumes from
+     */
+    private static String firstEpoch(Path root, DataLoader train, DataLoader val) throws IOException {
+        Trainer first = Trainer.builder()
+                .defaultRootDir(root)
+                .enableProgressBar(false)
+                .enableModelSummary(false)
+                .maxEpochs(1)
+                .loggers(CsvLogger.builder(root).version(0).build())
+                .callbacks(ModelCheckpoint.builder().dirpath(root.resolve("ck")).build())
+                .build();
+        try (BoringModule module = new BoringModule()) {
+            if (val == null) {
+                first.fit(module, train);
+            } else {
+                first.fit(module, train, val);
+            }
+        }
+        try (Stream<Path> files = Files.list(root.resolve("ck"))) {
+            return files.filter(f -> f.toString().endsWith(".ckpt")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("the first epoch wrote no checkpoint"))
+                    .toString();
+        }
     }
 
     private static Callback callback(String name, JsonObject args, Path root) {

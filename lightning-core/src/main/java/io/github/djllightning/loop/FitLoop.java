@@ -36,6 +36,8 @@ public final class FitLoop {
     private boolean validationEnabled;
     private boolean trainDataResolved;
     private long resumeBatch = -1;
+    private long restoredEpoch;
+    private boolean restored;
 
     /** Creates a fit loop with zeroed progress. */
     public FitLoop() {}
@@ -71,10 +73,10 @@ public final class FitLoop {
     }
 
     /**
-     * The state of the fit loop for checkpoints, settled to the last finished unit of work: a batch whose optimizer
-     * step ran counts as done, work that only began is rolled back, and an epoch whose batches all ran counts as
-     * finished. Resuming from it continues exactly where this run stood: in the same epoch at the next batch
-     * ({@code data_position}), or at the start of the next epoch. Lightning's layout, plus {@code data_position}.
+     * The state of the fit loop for checkpoints. The epoch counters are stored as they are (Lightning's layout); the
+     * epoch loop's counters are settled to the last finished batch (a batch whose optimizer step ran counts as done,
+     * work that only began is rolled back), and {@code data_position} says where a resumed fit continues: in the same
+     * epoch at the next batch ({@code mid_epoch}), or at the start of the next epoch when the epoch's batches all ran.
      *
      * @return the state as plain values
      */
@@ -85,24 +87,13 @@ public final class FitLoop {
         long cursor = inEpoch ? epochLoop.batchProgress().current().processed() : 0;
         boolean midEpoch = inEpoch && batchesLeft(cursor)
                 && (epochs.processed() == epochs.completed() || epochLoop.maxStepsReached());
-        long epochsDone = midEpoch ? epoch : (inEpoch ? epoch + 1 : epoch);
-        Map<String, Object> epochState = epochProgress.stateDict();
-        settle(epochState, "total", epochProgress.total().completed() + (epochsDone - epochs.completed()));
-        settle(epochState, "current", epochsDone);
-        if (midEpoch) {
-            // the epoch began (ready, started) but is not processed: resume inside it
-            for (String part : new String[] {"total", "current"}) {
-                Map<String, Object> counters = counters(epochState, part);
-                counters.put("ready", (Long) counters.get("ready") + 1);
-                counters.put("started", (Long) counters.get("started") + 1);
-            }
-        }
         Map<String, Object> state = new LinkedHashMap<>();
-        state.put("epoch_progress", epochState);
+        state.put("epoch_progress", epochProgress.stateDict());
         state.put("epoch_loop", epochLoop.settledStateDict(midEpoch, cursor));
         Map<String, Object> position = new LinkedHashMap<>();
-        position.put("epoch", midEpoch ? epoch : epochsDone);
+        position.put("epoch", midEpoch || !inEpoch ? epoch : epoch + 1);
         position.put("batch", midEpoch ? cursor : 0);
+        position.put("mid_epoch", midEpoch);
         if (trainLoader != null) {
             position.put("shuffle", trainLoader.shuffle());
             position.put("seed", trainLoader.seed());
@@ -141,14 +132,46 @@ public final class FitLoop {
      * @param state the saved state
      * @throws IllegalArgumentException naming the entry that is missing or malformed
      */
-    @SuppressWarnings("unchecked")
     public void loadStateDict(Map<String, Object> state) {
         Map<String, Object> epochState = section(state, "epoch_progress");
-        Map<String, Object> loopState = section(state, "epoch_loop");
-        epochLoop.loadStateDict(loopState);
+        Map<String, Object> position = section(state, "data_position");
+        Object epoch = position.get("epoch");
+        Object batch = position.get("batch");
+        if (!(epoch instanceof Number) || !(batch instanceof Number) || ((Number) epoch).longValue() < 0
+                || ((Number) batch).longValue() < 0) {
+            throw new IllegalArgumentException("'data_position' needs non-negative 'epoch' and 'batch', found "
+                    + position);
+        }
+        epochLoop.loadStateDict(section(state, "epoch_loop"));
         epochProgress.loadStateDict(epochState);
-        ProgressCounter current = epochProgress.current();
-        resumeBatch = current.started() > current.completed() ? epochLoop.batchProgress().current().processed() : -1;
+        boolean midEpoch = Boolean.TRUE.equals(position.get("mid_epoch"));
+        restoredEpoch = ((Number) epoch).longValue();
+        resumeBatch = midEpoch ? ((Number) batch).longValue() : -1;
+        restored = true;
+    }
+
+    /** The epochs a restored fit counts as done when it starts training (before that, the saved counters show). */
+    public long restoredEpochs() {
+        return restoredEpoch;
+    }
+
+    /**
+     * Puts the epoch counters where the restored fit continues, as Lightning's restart does after the sanity check:
+     * inside the saved epoch (started but not processed), or at the start of the next one.
+     */
+    private void settleRestoredEpochs() {
+        if (!restored) {
+            return;
+        }
+        restored = false;
+        long done = restoredEpoch;
+        long totalOffset = epochProgress.total().completed() - epochProgress.current().completed();
+        epochProgress.current().setAll(done);
+        epochProgress.total().setAll(totalOffset + done);
+        if (resumeBatch >= 0) {
+            epochProgress.current().setReadyAndStarted(done + 1);
+            epochProgress.total().setReadyAndStarted(totalOffset + done + 1);
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -244,8 +267,10 @@ public final class FitLoop {
         epochLoop.attach(context, this);
         setupData();
         if (skip()) {
+            restored = false;
             return;
         }
+        settleRestoredEpochs();
         onRunStart();
         while (!done()) {
             onAdvanceStart();

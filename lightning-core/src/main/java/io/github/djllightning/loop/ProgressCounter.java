@@ -54,6 +54,18 @@ public final class ProgressCounter {
         completed = value;
     }
 
+    void setAll(long value) {
+        ready = value;
+        started = value;
+        processed = value;
+        completed = value;
+    }
+
+    void setReadyAndStarted(long value) {
+        ready = value;
+        started = value;
+    }
+
     void reset() {
         ready = 0;
         started = 0;

@@ -189,8 +189,9 @@ final class CheckpointConnector {
         }
         guarded(file, "loops.fit_loop", () -> trainer.fitLoop().loadStateDict(cast(fitLoop)));
         int maxEpochs = trainer.config().resolvedMaxEpochs();
-        if (maxEpochs != -1 && trainer.currentEpoch() > maxEpochs) {
-            throw new MisconfigurationException("You restored a checkpoint with currentEpoch=" + trainer.currentEpoch()
+        long epochsDone = trainer.fitLoop().restoredEpochs();
+        if (maxEpochs != -1 && epochsDone > maxEpochs) {
+            throw new MisconfigurationException("You restored a checkpoint with currentEpoch=" + epochsDone
                     + ", but the Trainer has maxEpochs=" + maxEpochs + ". Raise maxEpochs to train further.");
         }
         List<Optimizer> optimizers = trainer.optimizers();

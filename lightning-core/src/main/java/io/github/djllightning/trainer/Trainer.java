@@ -613,13 +613,14 @@ public final class Trainer {
                 }
                 configureOptimizers(hooks);
                 fitLoop.attach(ctx);
-                if (restored != null) {
-                    CheckpointConnector.restoreTraining(this, restored);
-                }
                 hooks.both(Hook.ON_FIT_START, c -> c.onFitStart(this, module), module::onFitStart);
             }
+            logHyperparams();
+            // as in Lightning, the loops, optimizers and schedulers come back after on_fit_start
+            if (restored != null && runFn == TrainerFn.FIT) {
+                CheckpointConnector.restoreTraining(this, restored);
+            }
         }
-        logHyperparams();
         Object result = stageBody.apply(ctx);
         if (runFn == TrainerFn.FIT) {
             hooks.both(Hook.ON_FIT_END, c -> c.onFitEnd(this, module), module::onFitEnd);
