@@ -10,6 +10,7 @@ import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.optim.SchedulerConfig;
 import io.github.djllightning.trainer.Trainer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,6 +107,75 @@ public final class Checkpoints {
             out.put(path, shapes);
         }
         return out;
+    }
+
+    /**
+     * Loads a checkpoint's weights into a module, in place. Layers whose parameters do not exist yet are created first
+     * from the input shapes the checkpoint recorded, so a freshly constructed module works.
+     *
+     * @param module the module, built the same way as the one that saved the checkpoint
+     * @param checkpoint the checkpoint read with {@link CheckpointReader#read}
+     * @throws CheckpointException naming the file and the key for missing or extra weights, shape mismatches, or
+     *     layers the module does not have
+     */
+    public static void loadWeights(LightningModule module, Checkpoint checkpoint) {
+        initialize(module, checkpoint);
+        Weights.load(module, checkpoint.tensors("state_dict"), checkpoint.source(), "state_dict.safetensors");
+    }
+
+    private static void initialize(LightningModule module, Checkpoint checkpoint) {
+        if (module.isInitialized()) {
+            return;
+        }
+        Path file = checkpoint.source();
+        Map<String, Object> recorded = cast(checkpoint.entries().getOrDefault("input_shapes", Map.of()));
+        Map<String, Block> byPath = new LinkedHashMap<>();
+        ParameterNames.blockPaths(module).forEach((block, path) -> byPath.put(path, block));
+        for (Map.Entry<String, Object> entry : recorded.entrySet()) {
+            Block block = byPath.get(entry.getKey());
+            String field = "input_shapes." + (entry.getKey().isEmpty() ? "<module>" : entry.getKey());
+            if (block == null) {
+                throw new CheckpointException(file, field, "the checkpoint initialized a layer '" + entry.getKey()
+                        + "' that " + module.getClass().getSimpleName() + " does not have; its layers are "
+                        + byPath.keySet() + ". Build the module the same way as the one that saved it");
+            }
+            if (block.isInitialized()) {
+                continue;
+            }
+            Shape[] shapes = shapes(entry.getValue(), file, field);
+            if (block == module) {
+                module.initialize(module.parameterManager(), ai.djl.ndarray.types.DataType.FLOAT32, shapes);
+            } else {
+                module.initializeBlock(block, shapes);
+            }
+        }
+    }
+
+    private static Shape[] shapes(Object value, Path file, String field) {
+        if (!(value instanceof List)) {
+            throw new CheckpointException(file, field, "must be a list of shapes, found " + value);
+        }
+        List<Shape> out = new ArrayList<>();
+        for (Object shape : (List<?>) value) {
+            if (!(shape instanceof List)) {
+                throw new CheckpointException(file, field, "must be a list of shapes, found " + value);
+            }
+            long[] dims = new long[((List<?>) shape).size()];
+            for (int i = 0; i < dims.length; i++) {
+                Object dim = ((List<?>) shape).get(i);
+                if (!(dim instanceof Long) || (Long) dim < 0) {
+                    throw new CheckpointException(file, field, "holds " + dim + ", not a size");
+                }
+                dims[i] = (Long) dim;
+            }
+            out.add(new Shape(dims));
+        }
+        return out.toArray(new Shape[0]);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object value) {
+        return (Map<String, Object>) value;
     }
 
     private static List<Optimizer> safeOptimizers(Trainer trainer) {

@@ -2,16 +2,13 @@ package io.github.djllightning.trainer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.callback.ModelCheckpoint;
 import io.github.djllightning.checkpoint.Checkpoint;
 import io.github.djllightning.checkpoint.CheckpointException;
 import io.github.djllightning.checkpoint.CheckpointReader;
-import io.github.djllightning.checkpoint.ParameterNames;
+import io.github.djllightning.checkpoint.Checkpoints;
 import io.github.djllightning.checkpoint.StateDict;
-import io.github.djllightning.checkpoint.Weights;
 import io.github.djllightning.loop.Hooks;
 import io.github.djllightning.module.LightningDataModule;
 import io.github.djllightning.module.LightningModule;
@@ -23,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +34,6 @@ import org.slf4j.LoggerFactory;
 final class CheckpointConnector {
 
     private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(CheckpointConnector.class);
-    private static final String WEIGHTS_ENTRY = "state_dict.safetensors";
 
     private CheckpointConnector() {}
 
@@ -102,8 +97,7 @@ final class CheckpointConnector {
         Checkpoint checkpoint = CheckpointReader.read(file, manager);
         LightningModule module = trainer.lightningModule();
         hooks.module(Hook.ON_LOAD_CHECKPOINT, () -> module.onLoadCheckpoint(checkpoint));
-        initialize(module, checkpoint);
-        Weights.load(module, checkpoint.tensors("state_dict"), file, WEIGHTS_ENTRY);
+        Checkpoints.loadWeights(module, checkpoint);
         LightningDataModule datamodule = trainer.datamodule();
         Object dataState = checkpoint.entries().get("datamodule");
         if (datamodule != null && dataState instanceof Map) {
@@ -120,57 +114,6 @@ final class CheckpointConnector {
             }
         }
         return checkpoint;
-    }
-
-    /** Creates the parameters of layers not yet initialized from the input shapes the checkpoint recorded. */
-    private static void initialize(LightningModule module, Checkpoint checkpoint) {
-        if (module.isInitialized()) {
-            return;
-        }
-        Path file = checkpoint.source();
-        Map<String, Object> recorded = cast(checkpoint.entries().getOrDefault("input_shapes", Map.of()));
-        Map<String, Block> byPath = new LinkedHashMap<>();
-        ParameterNames.blockPaths(module).forEach((block, path) -> byPath.put(path, block));
-        for (Map.Entry<String, Object> entry : recorded.entrySet()) {
-            Block block = byPath.get(entry.getKey());
-            String field = "input_shapes." + (entry.getKey().isEmpty() ? "<module>" : entry.getKey());
-            if (block == null) {
-                throw new CheckpointException(file, field, "the checkpoint initialized a layer '" + entry.getKey()
-                        + "' that " + module.getClass().getSimpleName() + " does not have; its layers are "
-                        + byPath.keySet() + ". Build the module the same way as the one that saved it");
-            }
-            if (block.isInitialized()) {
-                continue;
-            }
-            Shape[] shapes = shapes(entry.getValue(), file, field);
-            if (block == module) {
-                module.initialize(module.parameterManager(), ai.djl.ndarray.types.DataType.FLOAT32, shapes);
-            } else {
-                module.initializeBlock(block, shapes);
-            }
-        }
-    }
-
-    private static Shape[] shapes(Object value, Path file, String field) {
-        if (!(value instanceof List)) {
-            throw new CheckpointException(file, field, "must be a list of shapes, found " + value);
-        }
-        List<Shape> out = new ArrayList<>();
-        for (Object shape : (List<?>) value) {
-            if (!(shape instanceof List)) {
-                throw new CheckpointException(file, field, "must be a list of shapes, found " + value);
-            }
-            long[] dims = new long[((List<?>) shape).size()];
-            for (int i = 0; i < dims.length; i++) {
-                Object dim = ((List<?>) shape).get(i);
-                if (!(dim instanceof Long) || (Long) dim < 0) {
-                    throw new CheckpointException(file, field, "holds " + dim + ", not a size");
-                }
-                dims[i] = (Long) dim;
-            }
-            out.add(new Shape(dims));
-        }
-        return out.toArray(new Shape[0]);
     }
 
     /** Restores the loops, optimizers and schedulers of a fit; after the optimizers are configured. */
