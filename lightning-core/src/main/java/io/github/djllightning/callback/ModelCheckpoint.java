@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -58,6 +59,8 @@ public class ModelCheckpoint implements Callback {
     private final int everyNEpochs;
     private final Boolean saveOnTrainEpochEnd;
     private final boolean enableVersionCounter;
+    private final Duration trainTimeInterval;
+    private final boolean saveOnException;
 
     private Path dirpath;
     private String bestModelPath = "";
@@ -69,6 +72,7 @@ public class ModelCheckpoint implements Callback {
     private String lastModelPath = "";
     private long lastGlobalStepSaved;
     private boolean deferUntilValidation;
+    private long lastTimeChecked = -1;
 
     /** A checkpoint callback with Lightning's defaults: one checkpoint per epoch, only the newest kept. */
     public ModelCheckpoint() {
@@ -89,9 +93,12 @@ public class ModelCheckpoint implements Callback {
             throw new MisconfigurationException("ModelCheckpoint everyNTrainSteps and everyNEpochs must be >= 0, got "
                     + b.everyNTrainSteps + " and " + b.everyNEpochs);
         }
-        if (b.everyNTrainSteps >= 1 && b.everyNEpochs != null && b.everyNEpochs >= 1) {
+        int triggers = (b.everyNTrainSteps >= 1 ? 1 : 0) + (b.everyNEpochs != null && b.everyNEpochs >= 1 ? 1 : 0)
+                + (b.trainTimeInterval != null ? 1 : 0);
+        if (triggers > 1) {
             throw new MisconfigurationException("ModelCheckpoint everyNTrainSteps (" + b.everyNTrainSteps
-                    + ") and everyNEpochs (" + b.everyNEpochs + ") are mutually exclusive; set one of them.");
+                    + "), everyNEpochs (" + b.everyNEpochs + ") and trainTimeInterval (" + b.trainTimeInterval
+                    + ") are mutually exclusive; set one of them.");
         }
         if (b.monitor == null && b.saveTopK != -1 && b.saveTopK != 0 && b.saveTopK != 1) {
             throw new MisconfigurationException("ModelCheckpoint(saveTopK=" + b.saveTopK + ") needs a metric to rank"
@@ -108,7 +115,11 @@ public class ModelCheckpoint implements Callback {
         this.maximize = b.maximize;
         this.autoInsertMetricName = b.autoInsertMetricName;
         this.everyNTrainSteps = b.everyNTrainSteps;
-        this.everyNEpochs = b.everyNEpochs == null ? (b.everyNTrainSteps >= 1 ? 0 : 1) : b.everyNEpochs;
+        this.everyNEpochs = b.everyNEpochs == null
+                ? (b.everyNTrainSteps >= 1 || b.trainTimeInterval != null ? 0 : 1)
+                : b.everyNEpochs;
+        this.trainTimeInterval = b.trainTimeInterval;
+        this.saveOnException = b.saveOnException;
         this.saveOnTrainEpochEnd = b.saveOnTrainEpochEnd;
         this.enableVersionCounter = b.enableVersionCounter;
     }
@@ -122,7 +133,28 @@ public class ModelCheckpoint implements Callback {
     public String stateKey() {
         return "ModelCheckpoint{'monitor': " + (monitor == null ? "None" : "'" + monitor + "'") + ", 'mode': '"
                 + (maximize ? "max" : "min") + "', 'every_n_train_steps': " + everyNTrainSteps
-                + ", 'every_n_epochs': " + everyNEpochs + ", 'train_time_interval': None}";
+                + ", 'every_n_epochs': " + everyNEpochs + ", 'train_time_interval': " + pythonInterval() + "}";
+    }
+
+    /** The interval as Python prints a {@code timedelta}, as in Lightning's state key. */
+    private String pythonInterval() {
+        if (trainTimeInterval == null) {
+            return "None";
+        }
+        long days = trainTimeInterval.toDays();
+        long seconds = trainTimeInterval.minusDays(days).getSeconds();
+        long micros = trainTimeInterval.getNano() / 1000;
+        List<String> parts = new ArrayList<>();
+        if (days != 0) {
+            parts.add("days=" + days);
+        }
+        if (seconds != 0) {
+            parts.add("seconds=" + seconds);
+        }
+        if (micros != 0) {
+            parts.add("microseconds=" + micros);
+        }
+        return "datetime.timedelta(" + (parts.isEmpty() ? "0" : String.join(", ", parts)) + ")";
     }
 
     @Override
@@ -156,10 +188,24 @@ public class ModelCheckpoint implements Callback {
     }
 
     @Override
+    public void onTrainStart(Trainer trainer, LightningModule module) {
+        lastTimeChecked = System.nanoTime();
+    }
+
+    @Override
     public void onTrainBatchEnd(
             Trainer trainer, LightningModule module, Map<String, Object> outputs, Batch batch, int batchIdx) {
-        if (everyNTrainSteps < 1 || trainer.globalStep() % everyNTrainSteps != 0) {
+        boolean skipBatch = everyNTrainSteps < 1 || trainer.globalStep() % everyNTrainSteps != 0;
+        boolean skipTime = true;
+        long now = System.nanoTime();
+        if (trainTimeInterval != null) {
+            skipTime = lastTimeChecked < 0 || now - lastTimeChecked < trainTimeInterval.toNanos();
+        }
+        if (skipBatch && skipTime) {
             return;
+        }
+        if (!skipTime) {
+            lastTimeChecked = now;
         }
         Map<String, Number> candidates = monitorCandidates(trainer);
         if (monitor != null && !candidates.containsKey(monitor)) {
@@ -224,6 +270,21 @@ public class ModelCheckpoint implements Callback {
                 && lastGlobalStepSaved != trainer.globalStep()) {
             saveLastCheckpoint(trainer, monitorCandidates(trainer));
         }
+    }
+
+    /** With {@code saveOnException}, saves a checkpoint (and {@code last.ckpt}) when the run fails. */
+    @Override
+    public void onException(Trainer trainer, LightningModule module, Throwable exception) {
+        if (!saveOnException || trainer.isFastDevRun() || trainer.isSanityChecking() || dirpath == null
+                || lastGlobalStepSaved == trainer.globalStep() || trainer.fn() != TrainerFn.FIT) {
+            return;
+        }
+        Map<String, Number> candidates = monitorCandidates(trainer);
+        Path file = uniquePath(candidates, filename, null);
+        save(trainer, file);
+        saveLastCheckpoint(trainer, candidates);
+        LOG.info("{} was raised ({}); saved a checkpoint to {}", exception.getClass().getSimpleName(),
+                exception.getMessage(), file);
     }
 
     private boolean shouldSkip(Trainer trainer) {
@@ -530,6 +591,8 @@ public class ModelCheckpoint implements Callback {
         private Integer everyNEpochs;
         private Boolean saveOnTrainEpochEnd;
         private boolean enableVersionCounter = true;
+        private Duration trainTimeInterval;
+        private boolean saveOnException;
 
         /** Where checkpoints go (default: the logger's version folder + {@code /checkpoints}). */
         public Builder dirpath(Path value) {
@@ -610,6 +673,25 @@ public class ModelCheckpoint implements Callback {
         /** Whether a name that exists gets {@code -v1}, {@code -v2} (default true) instead of being overwritten. */
         public Builder enableVersionCounter(boolean value) {
             enableVersionCounter = value;
+            return this;
+        }
+
+        /**
+         * Also saves whenever this much training time has passed since the last time-based save (checked after each
+         * training batch); mutually exclusive with {@link #everyNTrainSteps} and {@link #everyNEpochs}.
+         */
+        public Builder trainTimeInterval(Duration value) {
+            if (value != null && value.isNegative()) {
+                throw new MisconfigurationException("ModelCheckpoint trainTimeInterval must not be negative, got "
+                        + value);
+            }
+            trainTimeInterval = value;
+            return this;
+        }
+
+        /** Whether to save a checkpoint (and {@code last.ckpt}) when an exception ends the fit (default false). */
+        public Builder saveOnException(boolean value) {
+            saveOnException = value;
             return this;
         }
 

@@ -12,6 +12,7 @@ import io.github.djllightning.trainer.TrainerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -108,5 +109,69 @@ class ModelCheckpointTest extends EngineTest {
                 .isInstanceOf(MisconfigurationException.class).hasMessageContaining("'lowest'");
         assertThatThrownBy(() -> ModelCheckpoint.builder().everyNEpochs(1).everyNTrainSteps(5).build())
                 .isInstanceOf(MisconfigurationException.class).hasMessageContaining("mutually exclusive");
+    }
+
+    @Test
+    void trainTimeIntervalSavesWhenTheIntervalHasPassedAndIsExclusive() throws IOException {
+        // a zero interval has always passed: a checkpoint after every batch, as in Lightning
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck"))
+                .trainTimeInterval(Duration.ZERO).saveTopK(-1).build();
+        assertThat(checkpoint.stateKey()).contains("'every_n_epochs': 0")
+                .contains("'train_time_interval': datetime.timedelta(0)");
+        try (BoringModule module = new BoringModule()) {
+            trainer(checkpoint).maxEpochs(1).build().fit(module, BoringModule.data(manager, 3));
+        }
+        assertThat(files(root.resolve("ck")))
+                .containsExactly("epoch=0-step=1.ckpt", "epoch=0-step=2.ckpt", "epoch=0-step=3.ckpt");
+        // an hour never passes in this test: no time-based checkpoint, and no epoch ones either
+        ModelCheckpoint hourly = ModelCheckpoint.builder().dirpath(root.resolve("hourly"))
+                .trainTimeInterval(Duration.ofHours(1)).build();
+        assertThat(hourly.stateKey()).contains("datetime.timedelta(seconds=3600)");
+        try (BoringModule module = new BoringModule()) {
+            trainer(hourly).maxEpochs(2).build().fit(module, BoringModule.data(manager, 3));
+        }
+        assertThat(Files.exists(root.resolve("hourly"))).isFalse();
+        assertThatThrownBy(() -> ModelCheckpoint.builder().trainTimeInterval(Duration.ofMinutes(5))
+                        .everyNTrainSteps(2).build())
+                .isInstanceOf(MisconfigurationException.class).hasMessageContaining("mutually exclusive");
+        assertThatThrownBy(() -> ModelCheckpoint.builder().trainTimeInterval(Duration.ofSeconds(-1)))
+                .isInstanceOf(MisconfigurationException.class).hasMessageContaining("negative");
+    }
+
+    @Test
+    void saveOnExceptionKeepsTheStateOfTheFailedRun() throws IOException {
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck")).saveOnException(true)
+                .saveLast(true).build();
+        BoringModule module = new BoringModule() {
+            @Override
+            public int onTrainBatchStart(ai.djl.training.dataset.Batch batch, int batchIdx) {
+                if (getTrainer().globalStep() == 4) {
+                    throw new IllegalStateException("data source went away");
+                }
+                return super.onTrainBatchStart(batch, batchIdx);
+            }
+        };
+        try (module) {
+            assertThatThrownBy(() -> trainer(checkpoint).maxEpochs(3).build().fit(module, BoringModule.data(manager, 3)))
+                    .hasMessageContaining("data source went away");
+        }
+        // epoch 0's checkpoint stays; the failure at step 4 adds its own file (outside the top-k) and last.ckpt
+        assertThat(files(root.resolve("ck")))
+                .containsExactly("epoch=0-step=3.ckpt", "epoch=1-step=4.ckpt", "last.ckpt");
+        assertThat(io.github.djllightning.checkpoint.CheckpointReader.readEntries(root.resolve("ck/last.ckpt")))
+                .containsEntry("global_step", 4L);
+        // without the option nothing is written on failure
+        ModelCheckpoint plain = ModelCheckpoint.builder().dirpath(root.resolve("plain")).everyNEpochs(5).build();
+        BoringModule failing = new BoringModule() {
+            @Override
+            public int onTrainBatchStart(ai.djl.training.dataset.Batch batch, int batchIdx) {
+                throw new IllegalStateException("boom");
+            }
+        };
+        try (failing) {
+            assertThatThrownBy(() -> trainer(plain).maxEpochs(1).build().fit(failing, BoringModule.data(manager, 3)))
+                    .hasMessageContaining("boom");
+        }
+        assertThat(Files.exists(root.resolve("plain"))).isFalse();
     }
 }
