@@ -273,6 +273,26 @@ public final class MetricsConnector {
     }
 
     /** Clears the active results (after an epoch or an evaluation run). */
+    /**
+     * The training epoch accumulators (the metrics logged per epoch), for a checkpoint written inside an epoch.
+     *
+     * @return one plain-value entry per metric
+     */
+    public List<Object> trainingStateDict() {
+        return trainResults == null ? List.of() : trainResults.stateDict();
+    }
+
+    /**
+     * Restores {@link #trainingStateDict()} when a fit resumes inside an epoch.
+     *
+     * @param state the saved entries
+     * @throws IllegalArgumentException naming a malformed entry
+     */
+    public void loadTrainingStateDict(List<?> state) {
+        trainResults.loadStateDict(state);
+    }
+
+    /** Clears the values logged so far (training and evaluation). */
     public void resetResults() {
         active.reset();
         firstLoopIter = null;

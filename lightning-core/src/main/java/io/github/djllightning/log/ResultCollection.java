@@ -70,6 +70,9 @@ final class ResultCollection {
             if (onStep && metric.onStep) {
                 value = metric.stepValue();
                 forkedName = metric.stepName;
+                if (value == null) {
+                    continue;
+                }
             } else if (!onStep && metric.onEpoch) {
                 value = metric.epochValue();
                 forkedName = metric.epochName;
@@ -91,6 +94,48 @@ final class ResultCollection {
 
     private static boolean sameIndex(Integer a, Integer b) {
         return a == null ? b == null : a.equals(b);
+    }
+
+    /** The epoch accumulators of the metrics logged per epoch, for checkpoints. */
+    List<Object> stateDict() {
+        List<Object> out = new ArrayList<>();
+        for (ResultMetric metric : all) {
+            if (metric.onEpoch && metric.hasValue()) {
+                out.add(metric.stateDict());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Restores {@link #stateDict()}.
+     *
+     * @param state the saved entries
+     * @throws IllegalArgumentException naming a malformed entry
+     */
+    void loadStateDict(List<?> state) {
+        for (Object item : state) {
+            if (!(item instanceof Map)) {
+                throw new IllegalArgumentException("a saved metric must be an object, found " + item);
+            }
+            Map<?, ?> entry = (Map<?, ?>) item;
+            try {
+                Hook hook = Hook.valueOf((String) entry.get("hook"));
+                Object idx = entry.get("dataloader_idx");
+                LogOptions options = LogOptions.defaults()
+                        .progBar(Boolean.TRUE.equals(entry.get("prog_bar")))
+                        .logger(Boolean.TRUE.equals(entry.get("logger")))
+                        .reduce(Reduce.valueOf((String) entry.get("reduce")))
+                        .addDataloaderIdx(Boolean.TRUE.equals(entry.get("add_dataloader_idx")));
+                ResultMetric metric = metric(hook, (String) entry.get("name"),
+                        idx == null ? null : ((Number) idx).intValue(), Boolean.TRUE.equals(entry.get("on_step")),
+                        Boolean.TRUE.equals(entry.get("on_epoch")), options);
+                metric.loadState(Boolean.TRUE.equals(entry.get("tensor")), ((Number) entry.get("value")).doubleValue(),
+                        ((Number) entry.get("cumulated_batch_size")).doubleValue());
+            } catch (ClassCastException | NullPointerException e) {
+                throw new IllegalArgumentException("malformed saved metric " + entry, e);
+            }
+        }
     }
 
     void reset() {

@@ -1,12 +1,13 @@
 package io.github.djllightning.log;
 
-import io.github.djllightning.util.ScalarCache;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djllightning.trainer.Hook;
+import io.github.djllightning.util.ScalarCache;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One logged metric within one loop: its options and its running values.
@@ -190,7 +191,7 @@ final class ResultMetric {
         return updated;
     }
 
-    /** The last step value: an NDArray or a Double. */
+    /** The last step value: an NDArray or a Double; null for a restored metric not updated since. */
     Object stepValue() {
         return tensor ? lastArray : (Object) lastNumber;
     }
@@ -215,6 +216,43 @@ final class ResultMetric {
             computed = true;
         }
         return computedArray;
+    }
+
+    /**
+     * The epoch accumulator as plain values, so a run resumed in the middle of an epoch reports the same epoch value
+     * as an uninterrupted one. Reads the accumulator from the device (once per checkpoint).
+     */
+    Map<String, Object> stateDict() {
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("hook", hook.name());
+        state.put("name", name);
+        state.put("dataloader_idx", dataloaderIdx);
+        state.put("on_step", onStep);
+        state.put("on_epoch", onEpoch);
+        state.put("prog_bar", progBar);
+        state.put("logger", logger);
+        state.put("reduce", reduce.name());
+        state.put("add_dataloader_idx", options.isAddDataloaderIdx());
+        state.put("tensor", tensor);
+        state.put("value", tensor ? (double) accumulator.getFloat() : numberAccumulator);
+        state.put("cumulated_batch_size", cumulatedBatchSize);
+        return state;
+    }
+
+    /** Restores the accumulator of {@link #stateDict()}; the step value comes with the next update. */
+    void loadState(boolean isTensor, double value, double batchSizes) {
+        tensor = isTensor;
+        updated = true;
+        computed = false;
+        cumulatedBatchSize = batchSizes;
+        if (isTensor) {
+            if (accumulator != null) {
+                accumulator.close();
+            }
+            accumulator = manager.full(new Shape(), (float) value, DataType.FLOAT32);
+        } else {
+            numberAccumulator = value;
+        }
     }
 
     /** Starts a new epoch: the accumulators restart, the last computed values stay readable by their holders. */

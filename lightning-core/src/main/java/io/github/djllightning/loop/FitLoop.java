@@ -38,6 +38,7 @@ public final class FitLoop {
     private long resumeBatch = -1;
     private long restoredEpoch;
     private boolean restored;
+    private List<?> restoredResults;
 
     /** Creates a fit loop with zeroed progress. */
     public FitLoop() {}
@@ -101,6 +102,10 @@ public final class FitLoop {
             position.put("dataset_size", trainLoader.datasetSize());
         }
         state.put("data_position", position);
+        if (midEpoch && ctx != null) {
+            // the epoch's metric accumulators, so its epoch values match an uninterrupted run's
+            state.put("results", ctx.metrics.trainingStateDict());
+        }
         return state;
     }
 
@@ -147,6 +152,11 @@ public final class FitLoop {
         boolean midEpoch = Boolean.TRUE.equals(position.get("mid_epoch"));
         restoredEpoch = ((Number) epoch).longValue();
         resumeBatch = midEpoch ? ((Number) batch).longValue() : -1;
+        Object results = state.get("results");
+        if (results != null && !(results instanceof List)) {
+            throw new IllegalArgumentException("'results' must be a list, found " + results);
+        }
+        restoredResults = midEpoch ? (List<?>) results : null;
         restored = true;
     }
 
@@ -171,6 +181,10 @@ public final class FitLoop {
         if (resumeBatch >= 0) {
             epochProgress.current().setReadyAndStarted(done + 1);
             epochProgress.total().setReadyAndStarted(totalOffset + done + 1);
+        }
+        if (restoredResults != null) {
+            ctx.metrics.loadTrainingStateDict(restoredResults);
+            restoredResults = null;
         }
     }
 
