@@ -8,20 +8,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Utils;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import io.github.djllightning.util.AtomicFiles;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +41,6 @@ public final class PyTorchWeights {
     public static final Map<String, String> METADATA = Map.of("format", "pt");
 
     private static final String STATE_DICT = "state_dict";
-    private static final Gson HEADER_JSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private PyTorchWeights() {}
 
@@ -101,7 +89,7 @@ public final class PyTorchWeights {
                 }
                 tensors.put(param.getKey(), out);
             }
-            AtomicFiles.write(file, out -> writeWithMetadata(tensors, METADATA, out));
+            AtomicFiles.write(file, out -> SafetensorsWriter.write(tensors, METADATA, out));
         } catch (IOException e) {
             throw new UncheckedIOException("Could not write " + file.toAbsolutePath() + ": " + e.getMessage(), e);
         } finally {
@@ -232,41 +220,6 @@ public final class PyTorchWeights {
         } finally {
             deleteQuietly(staging);
         }
-    }
-
-    /**
-     * Writes safetensors with a {@code __metadata__} object first in the header; the tensors' offsets, relative to
-     * the data section, are those {@link SafetensorsWriter} computed.
-     */
-    private static void writeWithMetadata(Map<String, NDArray> tensors, Map<String, String> metadata,
-            OutputStream out) throws IOException {
-        ByteArrayOutputStream plain = new ByteArrayOutputStream();
-        SafetensorsWriter.write(tensors, plain);
-        byte[] bytes = plain.toByteArray();
-        long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        JsonObject header;
-        try {
-            header = JsonParser.parseString(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8))
-                    .getAsJsonObject();
-        } catch (JsonParseException | IllegalStateException e) {
-            throw new IOException("unexpected safetensors header: " + e.getMessage(), e);
-        }
-        JsonObject withMetadata = new JsonObject();
-        JsonObject meta = new JsonObject();
-        metadata.forEach(meta::addProperty);
-        withMetadata.add("__metadata__", meta);
-        for (Map.Entry<String, JsonElement> item : header.entrySet()) {
-            withMetadata.add(item.getKey(), item.getValue());
-        }
-        byte[] json = HEADER_JSON.toJson(withMetadata).getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) / 8 * 8;
-        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-        out.write(json);
-        for (int i = json.length; i < padded; i++) {
-            out.write(' ');
-        }
-        int dataStart = (int) (8 + headerLength);
-        out.write(bytes, dataStart, bytes.length - dataStart);
     }
 
     /** The tensors, floating-point ones converted to the type of the floating-point parameter of the same name. */

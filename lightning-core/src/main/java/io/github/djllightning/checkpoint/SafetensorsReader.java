@@ -23,8 +23,8 @@ import java.util.Map;
 /**
  * Reads the safetensors format and checks every part of it before a tensor is created: the header length and JSON,
  * each tensor's dtype (only the types this library can hold safely), shape and byte range (inside the payload, of the
- * size the shape needs, not overlapping another tensor). A file that fails a check gives a {@link
- * CheckpointException} naming the file, the entry and the tensor.
+ * size the shape needs), and that the tensors tile the data section with no overlap, gap or trailing bytes. A file
+ * that fails a check gives a {@link CheckpointException} naming the file, the entry and the tensor.
  */
 public final class SafetensorsReader {
 
@@ -202,7 +202,7 @@ public final class SafetensorsReader {
             }
             tensors.put(name, tensorInfo(name, item.getValue(), payloadLength, file, where));
         }
-        checkNoOverlap(tensors, file, entry);
+        checkLayout(tensors, payloadLength, file, entry);
         ByteBuffer payload = ByteBuffer.wrap(bytes, (int) (8 + headerLength), (int) payloadLength).slice();
         return new Contents(tensors, metadata, payload);
     }
@@ -263,16 +263,26 @@ public final class SafetensorsReader {
         return new TensorInfo(name, type, new Shape(dims), begin, end);
     }
 
-    private static void checkNoOverlap(Map<String, TensorInfo> tensors, Path file, String entry) {
+    /** The tensors must tile the data section exactly: no overlap, no gap, no trailing bytes. */
+    private static void checkLayout(Map<String, TensorInfo> tensors, long payloadLength, Path file, String entry) {
         List<TensorInfo> sorted = new ArrayList<>(tensors.values());
         sorted.sort(Comparator.comparingLong((TensorInfo t) -> t.begin).thenComparingLong(t -> t.end));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorInfo previous = sorted.get(i - 1);
-            TensorInfo current = sorted.get(i);
-            if (current.begin < previous.end) {
-                throw new CheckpointException(file, entry + ": " + current.name, "its bytes overlap those of '"
-                        + previous.name + "'; the file is corrupt");
+        long expected = 0;
+        for (TensorInfo current : sorted) {
+            if (current.begin < expected) {
+                throw new CheckpointException(file, entry + ": " + current.name, "its bytes overlap another"
+                        + " tensor's; the file is corrupt");
             }
+            if (current.begin > expected) {
+                throw new CheckpointException(file, entry + ": " + current.name, "bytes " + expected + " to "
+                        + current.begin + " of the data section belong to no tensor; the file is corrupt (or a"
+                        + " tensor name appears twice in the header)");
+            }
+            expected = current.end;
+        }
+        if (expected != payloadLength) {
+            throw new CheckpointException(file, entry, "the data section has " + payloadLength + " bytes but the"
+                    + " tensors use " + expected + "; the file is corrupt");
         }
     }
 

@@ -2,15 +2,13 @@ package io.github.djllightning.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,21 +27,38 @@ public final class SafetensorsWriter {
      * @throws IOException when writing fails
      */
     public static void write(Map<String, NDArray> tensors, OutputStream out) throws IOException {
+        write(tensors, Map.of(), out);
+    }
+
+    /**
+     * Writes the tensors with a {@code __metadata__} object (string to string) first in the header. The header is
+     * computed from the shapes alone, then the tensors are copied out one at a time, so at most one tensor's bytes
+     * are held on the heap.
+     *
+     * @param tensors name to tensor, in the order to write
+     * @param metadata the metadata, empty for none
+     * @param out the stream (not closed)
+     * @throws IOException when writing fails
+     */
+    public static void write(Map<String, NDArray> tensors, Map<String, String> metadata, OutputStream out)
+            throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
-        List<byte[]> payloads = new ArrayList<>();
+        if (!metadata.isEmpty()) {
+            header.put("__metadata__", new LinkedHashMap<>(metadata));
+        }
         long offset = 0;
         for (Map.Entry<String, NDArray> entry : tensors.entrySet()) {
             NDArray array = entry.getValue();
-            byte[] bytes = littleEndianBytes(array);
+            long length = array.getShape().size() * array.getDataType().getNumOfBytes();
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", dtype(entry.getKey(), array.getDataType()));
             info.put("shape", array.getShape().getShape());
-            info.put("data_offsets", new long[] {offset, offset + bytes.length});
+            info.put("data_offsets", new long[] {offset, offset + length});
             header.put(entry.getKey(), info);
-            payloads.add(bytes);
-            offset += bytes.length;
+            offset += length;
         }
-        byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
+        byte[] json = new GsonBuilder().disableHtmlEscaping().create().toJson(header)
+                .getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
         out.write(length.array());
@@ -51,8 +66,8 @@ public final class SafetensorsWriter {
         for (int i = json.length; i < padded; i++) {
             out.write(' ');
         }
-        for (byte[] payload : payloads) {
-            out.write(payload);
+        for (NDArray array : tensors.values()) {
+            out.write(littleEndianBytes(array));
         }
     }
 

@@ -35,7 +35,7 @@ class CheckpointReaderTest extends EngineTest {
         checkpoint.entries().put("format_version", Checkpoints.FORMAT_VERSION);
         checkpoint.entries().put("epoch", 2);
         checkpoint.entries().put("global_step", 7L);
-        checkpoint.entries().put("nested", Map.of("score", Double.NaN, "name", "x"));
+        checkpoint.entries().put("nested", Map.of("score", Double.NaN, "name", "NaN", "low", Double.NEGATIVE_INFINITY));
         checkpoint.tensors("state_dict").put("encoder.0.weight", manager.arange(6f).reshape(2, 3));
         checkpoint.tensors("state_dict").put("encoder.0.bias", manager.create(new long[] {1, -2}));
         checkpoint.tensors("optimizer_states").put("0.state.0.exp_avg", manager.ones(new Shape(3)));
@@ -50,7 +50,10 @@ class CheckpointReaderTest extends EngineTest {
             Checkpoint read = CheckpointReader.read(file, scope);
             assertThat(read.source()).isEqualTo(file);
             assertThat(read.entries()).containsEntry("epoch", 2L).containsEntry("global_step", 7L);
-            assertThat(((Map<?, ?>) read.entries().get("nested")).get("score")).isEqualTo(Double.NaN);
+            Map<?, ?> nested = (Map<?, ?>) read.entries().get("nested");
+            assertThat(nested.get("score")).isEqualTo(Double.NaN);
+            assertThat(nested.get("low")).isEqualTo(Double.NEGATIVE_INFINITY);
+            assertThat(nested.get("name")).as("a string that reads NaN stays a string").isEqualTo("NaN");
             NDArray weight = read.tensors("state_dict").get("encoder.0.weight");
             assertThat(weight.getShape()).isEqualTo(new Shape(2, 3));
             assertThat(weight.toFloatArray()).containsExactly(0f, 1f, 2f, 3f, 4f, 5f);
@@ -158,6 +161,20 @@ class CheckpointReaderTest extends EngineTest {
         Path size = zip(Map.of("checkpoint.json", bytes(GOOD_JSON), "state_dict.safetensors",
                 safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8)));
         assertThatThrownBy(() -> CheckpointReader.readEntries(size)).hasMessageContaining("needs 12");
+    }
+
+    @Test
+    void gapsOverlapsAndTrailingBytesInTheDataSectionAreRefused() throws IOException {
+        Path gap = zip(Map.of("checkpoint.json", bytes(GOOD_JSON), "state_dict.safetensors",
+                safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)));
+        assertThatThrownBy(() -> CheckpointReader.readEntries(gap)).hasMessageContaining("belong to no tensor");
+        Path overlap = zip(Map.of("checkpoint.json", bytes(GOOD_JSON), "state_dict.safetensors",
+                safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)));
+        assertThatThrownBy(() -> CheckpointReader.readEntries(overlap)).hasMessageContaining("overlap");
+        Path trailing = zip(Map.of("checkpoint.json", bytes(GOOD_JSON), "state_dict.safetensors",
+                safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8)));
+        assertThatThrownBy(() -> CheckpointReader.readEntries(trailing)).hasMessageContaining("tensors use 4");
     }
 
     @Test
