@@ -39,6 +39,7 @@ public final class FitLoop {
     private long restoredEpoch;
     private boolean restored;
     private List<?> restoredResults;
+    private Map<String, Object> restoredPosition = Map.of();
 
     /** Creates a fit loop with zeroed progress. */
     public FitLoop() {}
@@ -157,7 +158,25 @@ public final class FitLoop {
             throw new IllegalArgumentException("'results' must be a list, found " + results);
         }
         restoredResults = midEpoch ? (List<?>) results : null;
+        restoredPosition = position;
         restored = true;
+    }
+
+    /** Says when the training data is not the data the checkpoint was written with (the resume is then not exact). */
+    private void warnIfDataDiffers() {
+        Map<String, Object> now = new LinkedHashMap<>();
+        now.put("shuffle", trainLoader.shuffle());
+        now.put("seed", trainLoader.seed());
+        now.put("num_batches", trainLoader.numBatches());
+        now.put("dataset_size", trainLoader.datasetSize());
+        for (Map.Entry<String, Object> entry : now.entrySet()) {
+            Object saved = restoredPosition.get(entry.getKey());
+            if (saved != null && !String.valueOf(saved).equals(String.valueOf(entry.getValue()))) {
+                LOG.warn("The training data differs from the checkpoint's ({} was {}, is {}): the resumed run will"
+                        + " not see the batches the interrupted run would have seen. Pass the same DataLoader"
+                        + " settings to resume exactly.", entry.getKey(), saved, entry.getValue());
+            }
+        }
     }
 
     /** The epochs a restored fit counts as done when it starts training (before that, the saved counters show). */
@@ -174,6 +193,7 @@ public final class FitLoop {
             return;
         }
         restored = false;
+        warnIfDataDiffers();
         long done = restoredEpoch;
         long totalOffset = epochProgress.total().completed() - epochProgress.current().completed();
         epochProgress.current().setAll(done);

@@ -137,6 +137,15 @@ final class CheckpointConnector {
             throw new MisconfigurationException("You restored a checkpoint with currentEpoch=" + epochsDone
                     + ", but the Trainer has maxEpochs=" + maxEpochs + ". Raise maxEpochs to train further.");
         }
+        Object precision = entries.get("precision");
+        if (precision instanceof Map) {
+            Object saved = ((Map<?, ?>) precision).get("precision");
+            String now = trainer.config().hardware().precision();
+            if (saved != null && !saved.equals(now)) {
+                LOG.warn("The checkpoint was trained with precision {} and this Trainer uses {}; the resumed run is"
+                        + " not the same run.", saved, now);
+            }
+        }
         List<Optimizer> optimizers = trainer.optimizers();
         List<?> optimizerStates = (List<?>) entries.get("optimizer_states");
         if (optimizerStates.size() != optimizers.size()) {
