@@ -247,6 +247,74 @@ class ResumeTest extends EngineTest {
         }
     }
 
+    /** A data module and a callback with state: both come back from the checkpoint, under their keys. */
+    @Test
+    void dataModuleAndCallbackStatesComeBack() {
+        final class CountingData extends io.github.djllightning.module.LightningDataModule {
+            long served;
+            Map<String, Object> loaded;
+
+            @Override
+            public DataLoader trainDataloader() {
+                served++;
+                return trainLoader();
+            }
+
+            @Override
+            public Map<String, Object> stateDict() {
+                return Map.of("served", served);
+            }
+
+            @Override
+            public void loadStateDict(Map<String, Object> state) {
+                loaded = state;
+            }
+        }
+        final class CountingCallback implements io.github.djllightning.callback.Callback {
+            long batches;
+            Map<String, Object> loaded;
+            boolean hookSawCheckpoint;
+
+            @Override
+            public void onTrainBatchEnd(Trainer trainer, LightningModule module, Map<String, Object> outputs,
+                    Batch batch, int batchIdx) {
+                batches++;
+            }
+
+            @Override
+            public Map<String, Object> stateDict() {
+                return Map.of("batches", batches);
+            }
+
+            @Override
+            public void loadStateDict(Map<String, Object> state) {
+                loaded = state;
+            }
+
+            @Override
+            public void onLoadCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint) {
+                hookSawCheckpoint = checkpoint.entries().containsKey("callbacks") && loaded == null;
+            }
+        }
+        Path file = root.resolve("dm.ckpt");
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            CountingData data = new CountingData();
+            Trainer trainer = TestTrainers.quiet(root).maxEpochs(1).callbacks(new CountingCallback()).build();
+            trainer.fit(module, data);
+            trainer.saveCheckpoint(file);
+        }
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            CountingData data = new CountingData();
+            CountingCallback callback = new CountingCallback();
+            Trainer trainer = TestTrainers.quiet(root.resolve("b")).maxEpochs(2).callbacks(callback).build();
+            trainer.fit(module, data, file.toString());
+            assertThat(data.loaded).isEqualTo(Map.of("served", 1L));
+            assertThat(callback.loaded).isEqualTo(Map.of("batches", 8L));
+            assertThat(callback.hookSawCheckpoint).as("onLoadCheckpoint runs before loadStateDict").isTrue();
+            assertThat(trainer.globalStep()).isEqualTo(16);
+        }
+    }
+
     private static void assertSameCheckpoints(Path expectedDir, Path actualDir, long fromStep) throws IOException {
         List<Path> written;
         try (Stream<Path> files = Files.list(actualDir)) {
