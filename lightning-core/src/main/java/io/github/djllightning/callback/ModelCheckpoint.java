@@ -405,9 +405,12 @@ public class ModelCheckpoint implements Callback {
     }
 
     private void saveLastCheckpoint(Trainer trainer, Map<String, Number> candidates) {
-        if (!saveLast) {
-            return;
+        if (saveLast) {
+            writeLast(trainer, candidates);
         }
+    }
+
+    private Path writeLast(Trainer trainer, Map<String, Number> candidates) {
         Path file = uniquePath(candidates, NAME_LAST, lastModelPath.isEmpty() ? null : lastModelPath);
         String previous = lastModelPath;
         lastModelPath = file.toString();
@@ -415,6 +418,7 @@ public class ModelCheckpoint implements Callback {
         if (!previous.isEmpty() && !previous.equals(lastModelPath)) {
             remove(Paths.get(previous));
         }
+        return file;
     }
 
     /**
@@ -425,15 +429,7 @@ public class ModelCheckpoint implements Callback {
      * @return the file written
      */
     public Path saveLastNow(Trainer trainer) {
-        Map<String, Number> candidates = monitorCandidates(trainer);
-        Path file = uniquePath(candidates, NAME_LAST, lastModelPath.isEmpty() ? null : lastModelPath);
-        String previous = lastModelPath;
-        lastModelPath = file.toString();
-        save(trainer, file);
-        if (!previous.isEmpty() && !previous.equals(lastModelPath)) {
-            remove(Paths.get(previous));
-        }
-        return file;
+        return writeLast(trainer, monitorCandidates(trainer));
     }
 
     private void save(Trainer trainer, Path file) {
