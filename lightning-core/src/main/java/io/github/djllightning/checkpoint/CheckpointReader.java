@@ -71,7 +71,7 @@ public final class CheckpointReader {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointException(file, null, Files.exists(file)
                     ? "not a regular file"
-                    : "no such file; check the path (ckptPath accepts a file, \"last\" or \"best\")");
+                    : "no such file; check the path");
         }
         Map<String, SafetensorsReader.Contents> groups = new LinkedHashMap<>();
         boolean json = false;

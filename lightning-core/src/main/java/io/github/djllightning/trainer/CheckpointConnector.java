@@ -86,7 +86,12 @@ final class CheckpointConnector {
             throw new MisconfigurationException("ckptPath=\"best\" needs a ModelCheckpoint that saved a best"
                     + " checkpoint in this Trainer; none has. Pass a checkpoint file, or \"last\".");
         }
-        return Paths.get(ckptPath);
+        Path file = Paths.get(ckptPath);
+        if (!Files.exists(file)) {
+            throw new CheckpointException(file, null, "no such file; ckptPath takes a checkpoint file, \"last\" or"
+                    + " \"best\"");
+        }
+        return file;
     }
 
     /**

@@ -81,6 +81,8 @@ public final class Trainer {
     private int accumulateGradBatches;
     private long trainStartNanos;
     private List<Optimizer> lastOptimizers = List.of();
+    private List<SchedulerConfig> lastSchedulers = List.of();
+    private LightningModule lastFitModule;
     private Long runSeed;
     private volatile String interruptSignal;
 
@@ -704,6 +706,8 @@ public final class Trainer {
             }
         }
         lastOptimizers = List.copyOf(optimizers);
+        lastSchedulers = List.copyOf(optimizerConfig.schedulers());
+        lastFitModule = module;
         List<LightningOptimizer> wrapped = new ArrayList<>();
         LightningOptimizer.StepHooks stepHooks = fitLoop.stepHooks();
         for (Optimizer optimizer : optimizers) {
@@ -1087,24 +1091,29 @@ public final class Trainer {
         return ctx.lightningOptimizers();
     }
 
-    /** The optimizers of the running fit. */
+    /** The optimizers of the running fit, or after a fit those of its module (what saveCheckpoint stores). */
     public List<Optimizer> optimizers() {
+        if (ctx == null && lastFitModule != null && lastFitModule == module) {
+            return lastOptimizers;
+        }
         requireRun("optimizers()");
         return ctx.optimizers();
     }
 
-    /** The learning-rate schedulers of the running fit. */
+    /** The learning-rate schedulers of the running fit, or after a fit those of its module. */
     public List<LrScheduler> lrSchedulers() {
-        requireRun("lrSchedulers()");
         List<LrScheduler> out = new ArrayList<>();
-        for (SchedulerConfig scheduler : ctx.schedulers()) {
+        for (SchedulerConfig scheduler : lrSchedulerConfigs()) {
             out.add(scheduler.scheduler());
         }
         return out;
     }
 
-    /** The scheduler configurations of the running fit. */
+    /** The scheduler configurations of the running fit, or after a fit those of its module. */
     public List<SchedulerConfig> lrSchedulerConfigs() {
+        if (ctx == null && lastFitModule != null && lastFitModule == module) {
+            return lastSchedulers;
+        }
         requireRun("lrSchedulerConfigs()");
         return ctx.schedulers();
     }
