@@ -4,6 +4,8 @@
 # Usage: scripts/run-example.sh NAME [ARGS...]
 #   scripts/run-example.sh autoencoder                 the seed's MNIST autoencoder, 1 epoch at batch 32
 #   scripts/run-example.sh autoencoder --epochs 2
+#   scripts/run-example.sh load-from-checkpoint        the trained autoencoder from its checkpoint (the newest under
+#                                                      lightning_logs, or --checkpoint FILE), embedding 4 fake images
 #   scripts/run-example.sh overhead-benchmark          Trainer vs a hand-written DJL loop, and memory growth
 #
 # MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
@@ -11,7 +13,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder overhead-benchmark"
+examples="autoencoder load-from-checkpoint overhead-benchmark"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -25,7 +27,7 @@ case " ${examples} " in
 esac
 
 case "${name}" in
-  autoencoder|overhead-benchmark) "${root}/scripts/fetch-mnist.sh" ;;
+  autoencoder|load-from-checkpoint|overhead-benchmark) "${root}/scripts/fetch-mnist.sh" ;;
 esac
 
 cd "${root}"

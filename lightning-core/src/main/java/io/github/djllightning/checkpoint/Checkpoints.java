@@ -50,6 +50,11 @@ public final class Checkpoints {
         entries.put("loops", loops);
         checkpoint.tensors("state_dict").putAll(Weights.stateDict(module));
         entries.put("input_shapes", inputShapes(module));
+        Map<String, Object> precision = new LinkedHashMap<>();
+        precision.put("precision", trainer.config().hardware().precision());
+        // no loss scaler runs at these precisions; the entry is where its state goes
+        precision.put("scaler", null);
+        entries.put("precision", precision);
         Map<String, Object> rng = new LinkedHashMap<>();
         rng.put("seed", trainer.runSeed());
         rng.put("scheme", RNG_SCHEME);
@@ -89,6 +94,9 @@ public final class Checkpoints {
             entries.put("lr_schedulers", schedulerStates);
         }
         entries.put("hyper_parameters", new LinkedHashMap<>(module.hparams()));
+        if (module.hparamsType() != null) {
+            entries.put("hparams_type", module.hparamsType().getName());
+        }
         return checkpoint;
     }
 

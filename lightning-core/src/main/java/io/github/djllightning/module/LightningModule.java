@@ -16,6 +16,7 @@ import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.checkpoint.Checkpoint;
+import io.github.djllightning.checkpoint.CheckpointException;
 import io.github.djllightning.checkpoint.ParameterNames;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.log.LogOptions;
@@ -26,6 +27,7 @@ import io.github.djllightning.trainer.GradientClipAlgorithm;
 import io.github.djllightning.trainer.LightningOptimizer;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -89,6 +91,7 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
     private boolean automaticOptimization = true;
     private boolean warnedNoTrainer;
     private final Map<String, Object> hparams = new LinkedHashMap<>();
+    private Class<? extends Record> hparamsType;
     private Map<String, Block> childrenByName = Map.of();
     private final Set<Block> initializedBlocks = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Block, Shape[]> initializationShapes = new IdentityHashMap<>();
@@ -551,18 +554,154 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
     }
 
     /**
-     * Records hyperparameters: a record's components or a map's entries. They go to {@code hparams.yaml} and
-     * checkpoints.
+     * Records hyperparameters: a record's components or a map's entries, less the names in {@code ignore}. They go to
+     * {@code hparams.yaml} and checkpoints, and {@link #loadFromCheckpoint(Class, Path, Map, Object...)} builds the
+     * module again from them. Lightning's {@code save_hyperparameters}.
+     *
+     * <p>Values that are layers (a {@link Block}, which includes a LightningModule, or a collection, map or array of
+     * them) are left out with a warning: their weights are in the checkpoint, and they are given back to {@code
+     * loadFromCheckpoint} as extra arguments. Name them in {@code ignore} to leave them out without the warning.
+     *
+     * <p>When a record is given, its class is remembered ({@link #hparamsType()}) and stored in checkpoints, so that a
+     * constructor taking the record can be called when loading. Several calls merge; the last record's class is kept.
+     *
+     * <pre>{@code
+     * record HParams(int hidden, double lr) {}
+     *
+     * LitModel(HParams hp, Block encoder) {
+     *     saveHyperparameters(hp);                   // or saveHyperparameters(Map.of("hidden", 64, "lr", 1e-3))
+     *     addChildBlock("encoder", encoder);
+     * }
+     * }</pre>
      *
      * @param recordOrMap a record or a {@code Map<String, ?>}
+     * @param ignore names to leave out (Lightning's {@code ignore}); an unknown name is warned about
+     * @throws IllegalArgumentException for anything other than a record or a map with string keys
      */
-    public void saveHyperparameters(Object recordOrMap) {
-        hparams.putAll(HyperParameters.toMap(recordOrMap));
+    public void saveHyperparameters(Object recordOrMap, String... ignore) {
+        hparams.putAll(HyperParameters.select(recordOrMap, ignore, getClass()));
+        if (recordOrMap instanceof Record) {
+            hparamsType = ((Record) recordOrMap).getClass();
+        }
     }
 
-    /** The recorded hyperparameters; mutable. */
+    /**
+     * The recorded hyperparameters, in the order they were saved.
+     *
+     * @return name to value; mutable, and what checkpoints and loggers store
+     */
     public Map<String, Object> hparams() {
         return hparams;
+    }
+
+    /**
+     * The class of the last record given to {@link #saveHyperparameters}, stored in checkpoints as {@code
+     * hparams_type}.
+     *
+     * @return the record class, or null when only maps (or nothing) were given
+     */
+    public Class<? extends Record> hparamsType() {
+        return hparamsType;
+    }
+
+    /**
+     * Records the hyperparameters a module was loaded with. Values the constructor saved itself are kept when it
+     * received the hyperparameters (they are the same values, with their declared types); otherwise the loaded values
+     * replace them.
+     *
+     * @param values the stored hyperparameters with the overrides applied
+     * @param recordType the record class the checkpoint names, or null
+     * @param constructorReceived whether the constructor was given the hyperparameters
+     */
+    void restoreHyperparameters(Map<String, Object> values, Class<?> recordType, boolean constructorReceived) {
+        for (Map.Entry<String, Object> entry : values.entrySet()) {
+            if (constructorReceived) {
+                hparams.putIfAbsent(entry.getKey(), entry.getValue());
+            } else {
+                hparams.put(entry.getKey(), entry.getValue());
+            }
+        }
+        if (hparamsType == null && recordType != null) {
+            hparamsType = recordType.asSubclass(Record.class);
+        }
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    /**
+     * Builds a module from a checkpoint, ready for inference: Lightning's {@code load_from_checkpoint}. The same as
+     * {@link #loadFromCheckpoint(Class, Path, Map, Object...)} with no overrides and no extra arguments.
+     *
+     * <pre>{@code
+     * LitModel model = LightningModule.loadFromCheckpoint(LitModel.class, Path.of("best_model.ckpt"));
+     * NDArray yHat = model.forward(x);
+     * }</pre>
+     *
+     * @param type the module class (or a superclass of the class that saved the checkpoint)
+     * @param checkpoint the {@code .ckpt} file
+     * @param <M> the module type
+     * @return the module with the checkpoint's weights, in evaluation mode
+     * @throws CheckpointException when the file is missing, unreadable or corrupt, or its weights do not fit the
+     *     module (missing or extra keys, shape mismatches)
+     * @throws IllegalArgumentException when the checkpoint was saved by another class, or no constructor fits
+     */
+    public static <M extends LightningModule> M loadFromCheckpoint(Class<M> type, Path checkpoint) {
+        return ModuleLoader.load(type, checkpoint, Map.of(), new Object[0]);
+    }
+
+    /**
+     * Builds a module from a checkpoint with some hyperparameters changed and with the objects the hyperparameters do
+     * not hold (layers, usually) passed to its constructor: Lightning's {@code load_from_checkpoint(path, in_dim=128,
+     * encoder=encoder)}.
+     *
+     * <p>In order: the checkpoint's {@code hyper_parameters} are read and the overrides applied (an override of a name
+     * that is neither stored nor a component of the stored record is an error listing the known names); the module
+     * is constructed with the first constructor of these shapes that fits:
+     *
+     * <ol>
+     *   <li>{@code (HParams record, extra arguments...)}, when the module saved a record (its class is stored as
+     *       {@code hparams_type}): the record is rebuilt from the values, converted to its components' types (whole
+     *       numbers to {@code int}, {@code long}, {@code short}; numbers to {@code float}, {@code double}; strings
+     *       to enums; lists to lists or arrays; a missing value to null, an error for a primitive);
+     *   <li>{@code (Map<String, Object> hparams, extra arguments...)}, receiving the values as JSON read them
+     *       ({@code Long}, {@code Double}, {@code String}, {@code Boolean}, {@code List}, {@code Map});
+     *   <li>{@code (extra arguments...)}: the hyperparameters are then only recorded in {@link #hparams()}.
+     * </ol>
+     *
+     * <p>Then the module's {@link #hparams()} hold the stored values with the overrides applied, {@link
+     * #onLoadCheckpoint} is called with the checkpoint (its {@code hyper_parameters} with the overrides applied), the
+     * weights are loaded (layers created first from the input shapes the checkpoint recorded), and the module is put
+     * in evaluation mode. The tensors are read into a manager of their own, closed once they are copied into the
+     * module.
+     *
+     * <p>The checkpoint's {@code module_class} must be {@code type}, a subclass of it (that subclass is built), or a
+     * superclass of it ({@code type} is built, with a warning); another class is an error.
+     *
+     * <pre>{@code
+     * // trained as new LitAutoEncoder(new HParams(32, 10), encoder, decoder) with saveHyperparameters(hp)
+     * LitAutoEncoder model = LightningModule.loadFromCheckpoint(
+     *         LitAutoEncoder.class, path, Map.of("outDim", 10), encoder, decoder);
+     * }</pre>
+     *
+     * <p>An override that changes the shape of a layer (Lightning's {@code in_dim=128} on weights trained with 32)
+     * builds the module but cannot load the stored weights: that is a {@link CheckpointException} naming the
+     * parameter and both shapes.
+     *
+     * @param type the module class (or a superclass of the class that saved the checkpoint)
+     * @param checkpoint the {@code .ckpt} file
+     * @param overrides hyperparameters to change, by name; may be empty
+     * @param extraArgs objects passed to the constructor after the hyperparameters, in order
+     * @param <M> the module type
+     * @return the module with the checkpoint's weights, in evaluation mode
+     * @throws CheckpointException when the file is missing, unreadable or corrupt, or its weights do not fit the
+     *     module (missing or extra keys, shape mismatches)
+     * @throws IllegalArgumentException naming the class, the file and the constructor shapes tried when no
+     *     constructor fits or the constructor fails; for an unknown override name, a stored value that cannot be
+     *     converted, or a checkpoint saved by another class
+     */
+    public static <M extends LightningModule> M loadFromCheckpoint(
+            Class<M> type, Path checkpoint, Map<String, ?> overrides, Object... extraArgs) {
+        return ModuleLoader.load(type, checkpoint, overrides, extraArgs);
     }
 
     // ------------------------------------------------------------------ trainer access

@@ -1,6 +1,7 @@
 package io.github.djllightning.examples;
 
 import io.github.djllightning.examples.autoencoder.AutoEncoderExample;
+import io.github.djllightning.examples.autoencoder.LoadFromCheckpointExample;
 import io.github.djllightning.examples.benchmark.OverheadBenchmark;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ public final class Examples {
 
     static {
         EXAMPLES.put("autoencoder", AutoEncoderExample::main);
+        EXAMPLES.put("load-from-checkpoint", LoadFromCheckpointExample::main);
         EXAMPLES.put("overhead-benchmark", OverheadBenchmark::main);
     }
 
