@@ -204,6 +204,19 @@ class ResumeTest extends EngineTest {
                     .validate(fresh, List.of(valLoader()), dir.resolve("w.ckpt").toString()).get(0).get("val_loss");
             assertThat(loaded).isEqualTo(trained);
         }
+        // predict with the checkpoint's weights gives the trained module's codes
+        float[] expectedCodes;
+        try (DropoutAutoEncoder trainedAgain = new DropoutAutoEncoder()) {
+            TestTrainers.quiet(root.resolve("p1")).build()
+                    .validate(trainedAgain, List.of(valLoader()), dir.resolve("w.ckpt").toString());
+            expectedCodes = ((NDList) TestTrainers.quiet(root.resolve("p2")).build()
+                    .predict(trainedAgain, valLoader()).get(0)).head().toFloatArray();
+        }
+        try (DropoutAutoEncoder fresh = new DropoutAutoEncoder()) {
+            List<List<Object>> predicted = TestTrainers.quiet(root.resolve("p3")).build()
+                    .predict(fresh, List.of(valLoader()), true, dir.resolve("w.ckpt").toString());
+            assertThat(((NDList) predicted.get(0).get(0)).head().toFloatArray()).containsExactly(expectedCodes);
+        }
         try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
             Trainer trainer = TestTrainers.quiet(root.resolve("b")).maxEpochs(2).build();
             assertThatThrownBy(() -> trainer.fit(module, trainLoader(), (DataLoader) null,
