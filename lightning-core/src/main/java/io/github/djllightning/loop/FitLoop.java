@@ -36,6 +36,8 @@ public final class FitLoop {
     private boolean validationEnabled;
     private boolean trainDataResolved;
     private long resumeBatch = -1;
+    /** When the last epoch ended on maxSteps with batches left: how many of its batches ran; else -1. */
+    private long stoppedMidEpochAt = -1;
     private long restoredEpoch;
     private boolean restored;
     private List<?> restoredResults;
@@ -84,17 +86,25 @@ public final class FitLoop {
      */
     public Map<String, Object> stateDict() {
         ProgressCounter epochs = epochProgress.current();
+        ProgressCounter batches = epochLoop.batchProgress().current();
         boolean inEpoch = epochs.started() > epochs.completed();
         long epoch = inEpoch ? epochs.started() - 1 : epochs.completed();
-        long cursor = inEpoch ? epochLoop.batchProgress().current().processed() : 0;
+        long cursor = inEpoch ? batches.processed() : 0;
         boolean midEpoch = inEpoch && batchesLeft(cursor)
                 && (epochs.processed() == epochs.completed() || epochLoop.maxStepsReached());
+        if (!inEpoch && stoppedMidEpochAt >= 0) {
+            // the epoch was closed because maxSteps was reached before its last batch: it goes on from there
+            midEpoch = true;
+            epoch = epochs.completed() - 1;
+            cursor = stoppedMidEpochAt;
+        }
+        long settled = midEpoch ? stepBoundary(cursor) : cursor;
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("epoch_progress", epochProgress.stateDict());
-        state.put("epoch_loop", epochLoop.settledStateDict(midEpoch, cursor));
+        state.put("epoch_loop", epochLoop.settledStateDict(midEpoch, settled, cursor - settled));
         Map<String, Object> position = new LinkedHashMap<>();
         position.put("epoch", midEpoch || !inEpoch ? epoch : epoch + 1);
-        position.put("batch", midEpoch ? cursor : 0);
+        position.put("batch", midEpoch ? settled : 0);
         position.put("mid_epoch", midEpoch);
         if (trainLoader != null) {
             position.put("shuffle", trainLoader.shuffle());
@@ -103,18 +113,32 @@ public final class FitLoop {
             position.put("dataset_size", trainLoader.datasetSize());
         }
         state.put("data_position", position);
-        if (midEpoch && ctx != null) {
-            // the epoch's metric accumulators, so its epoch values match an uninterrupted run's
+        // the epoch's metric accumulators, so its epoch values match an uninterrupted run's; only when they hold
+        // exactly the batches before the resume point (not a batch in flight or gradients rolled back)
+        if (midEpoch && ctx != null && inEpoch && settled == cursor && batches.started() == batches.processed()) {
             state.put("results", ctx.metrics.trainingStateDict());
         }
         return state;
+    }
+
+    /**
+     * The batches of the epoch whose gradients reached an optimizer step: with gradient accumulation, the batches
+     * after the last step only hold gradients, which a checkpoint does not keep, so a resumed run redoes them.
+     */
+    private long stepBoundary(long cursor) {
+        int accumulate = ctx == null ? 1 : ctx.trainer.accumulateGradBatches();
+        if (accumulate <= 1 || ctx.module == null || !ctx.module.isAutomaticOptimization()) {
+            return cursor;
+        }
+        return cursor - cursor % accumulate;
     }
 
     private boolean batchesLeft(long cursor) {
         if (numTrainingBatches >= 0) {
             return cursor < numTrainingBatches;
         }
-        return !epochLoop.batchProgress().isLastBatch();
+        BatchProgress batches = epochLoop.batchProgress();
+        return cursor < batches.current().ready() || !batches.isLastBatch();
     }
 
     @SuppressWarnings("unchecked")
@@ -302,6 +326,8 @@ public final class FitLoop {
         setupData();
         if (skip()) {
             restored = false;
+            resumeBatch = -1;
+            restoredResults = null;
             return;
         }
         settleRestoredEpochs();
@@ -455,6 +481,7 @@ public final class FitLoop {
         long start = Math.max(resumeBatch, 0);
         boolean resuming = resumeBatch >= 0;
         resumeBatch = -1;
+        stoppedMidEpochAt = -1;
         ctx.hooks.start(RUN_TRAINING_EPOCH);
         try (BatchFetcher fetcher = new BatchFetcher(trainLoader.iterator(ctx.batchRoot, epoch, start),
                 numTrainingBatches < 0 ? -1 : numTrainingBatches - start, ctx.hooks,
@@ -462,6 +489,10 @@ public final class FitLoop {
             epochLoop.run(ctx, this, fetcher, resuming);
         } finally {
             ctx.hooks.stop(RUN_TRAINING_EPOCH);
+        }
+        long ran = epochLoop.batchProgress().current().processed();
+        if (epochLoop.maxStepsReached() && batchesLeft(ran)) {
+            stoppedMidEpochAt = ran;
         }
     }
 

@@ -31,6 +31,8 @@ public final class TrainingEpochLoop {
     private long batchesThatStepped;
     /** Whether the batch in flight stepped the optimizer and is not yet counted in batchesThatStepped. */
     private boolean stepUncounted;
+    /** Whether the batch that just ended stepped the optimizer. */
+    private boolean stepCounted;
     private FitLoop fitLoop;
     private RunContext ctx;
 
@@ -100,10 +102,11 @@ public final class TrainingEpochLoop {
      *
      * @param midEpoch whether the run resumes inside the epoch (else at the start of the next one)
      * @param cursor the batches of the epoch that count as done when resuming inside it
+     * @param rolledBack batches after the cursor that ran but only accumulated gradients (they run again)
      */
-    Map<String, Object> settledStateDict(boolean midEpoch, long cursor) {
+    Map<String, Object> settledStateDict(boolean midEpoch, long cursor, long rolledBack) {
         Map<String, Object> state = stateDict();
-        state.put("batches_that_stepped", batchesThatStepped + (stepUncounted ? 1 : 0));
+        state.put("batches_that_stepped", batchesThatStepped + (stepUncounted && rolledBack == 0 ? 1 : 0));
         @SuppressWarnings("unchecked")
         Map<String, Object> batches = (Map<String, Object>) state.get("batch_progress");
         long current = batchProgress.current().processed();
@@ -122,6 +125,14 @@ public final class TrainingEpochLoop {
         Map<String, Object> optim = (Map<String, Object>) state.get("automatic_optimization.optim_progress");
         settleCompleted(optim, "step");
         settleCompleted(optim, "zero_grad");
+        if (rolledBack > 0) {
+            // the rolled-back window zeroed the gradients at its first batch; that batch runs again
+            @SuppressWarnings("unchecked")
+            Map<String, Object> zeroGrad = (Map<String, Object>) optim.get("zero_grad");
+            for (String part : new String[] {"total", "current"}) {
+                FitLoop.settle(zeroGrad, part, (Long) FitLoop.counters(zeroGrad, part).get("completed") - 1);
+            }
+        }
         return state;
     }
 
@@ -162,8 +173,13 @@ public final class TrainingEpochLoop {
             if (!advance(fetcher)) {
                 break;
             }
+            boolean stepped = stepCounted;
             onAdvanceEnd();
-            ctx.trainer.checkInterrupt();
+            // a stop waits for a batch that stepped the optimizer (no accumulated gradients to lose), and for the
+            // epoch's end hooks when this was its last batch (the fit loop checks again after them)
+            if (stepped && !done()) {
+                ctx.trainer.checkInterrupt();
+            }
         }
     }
 
@@ -219,12 +235,13 @@ public final class TrainingEpochLoop {
         try {
             int batchIdx = (int) batchProgress.current().ready();
             batchProgress.setLastBatch(fetcher.done());
-            batch = Transfers.toDevice(hooks, module, batch, 0);
-            batchProgress.incrementReady();
             Long seed = ctx.trainer.runSeed();
             if (seed != null) {
-                EngineSetup.reseedForBatch(seed, batchProgress.total().ready());
+                // before the transfer hooks, which may draw random numbers (augmentation)
+                EngineSetup.reseedForBatch(seed, batchProgress.total().ready() + 1);
             }
+            batch = Transfers.toDevice(hooks, module, batch, 0);
+            batchProgress.incrementReady();
             ctx.metrics.activateTraining();
             ctx.metrics.onBatchStart(Batches.size(batch), null);
             Batch current = batch;
@@ -296,7 +313,8 @@ public final class TrainingEpochLoop {
             ctx.metrics.activateTraining();
         }
         updateLrSchedulers(SchedulerConfig.Interval.STEP, true);
-        if (!shouldAccumulate()) {
+        stepCounted = !shouldAccumulate();
+        if (stepCounted) {
             batchesThatStepped++;
         }
         stepUncounted = false;

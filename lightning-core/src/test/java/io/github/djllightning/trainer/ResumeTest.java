@@ -260,6 +260,72 @@ class ResumeTest extends EngineTest {
         }
     }
 
+    /** Fits with gradient accumulation, optionally stopping early; returns the final weights. */
+    private List<float[]> accumulating(Path dir, int maxSteps, String ckptPath,
+            io.github.djllightning.callback.Callback... callbacks) {
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            Trainer trainer = TestTrainers.quiet(dir).maxEpochs(2).maxSteps(maxSteps).accumulateGradBatches(3)
+                    .seed(42).callbacks(callbacks).build();
+            try {
+                trainer.fit(module, trainLoader(), ckptPath);
+            } catch (TrainingInterruptedException e) {
+                assertThat(e.checkpoint()).exists();
+            }
+            return TestTrainers.weights(module);
+        }
+    }
+
+    @Test
+    void checkpointsOnAccumulatingBatchesAndInterruptsResumeExactly() {
+        // 8 batches per epoch, accumulating 3: steps after batches 2, 5 and 7 (the last) of each epoch
+        List<float[]> expected = accumulating(root.resolve("full"), -1, null);
+        Path saved = root.resolve("acc.ckpt");
+        io.github.djllightning.callback.Callback saveOnAccumulatingBatch = new io.github.djllightning.callback.Callback() {
+            @Override
+            public void onTrainBatchEnd(Trainer trainer, LightningModule module, Map<String, Object> outputs,
+                    Batch batch, int batchIdx) {
+                if (trainer.currentEpoch() == 0 && batchIdx == 4) {
+                    trainer.saveCheckpoint(saved);
+                }
+            }
+        };
+        accumulating(root.resolve("first"), -1, null, saveOnAccumulatingBatch);
+        assertThat(TestTrainers.sameWeights(accumulating(root.resolve("resumed"), -1, saved.toString()), expected))
+                .as("resumed from a checkpoint written on an accumulating batch").isTrue();
+
+        // an interrupt asked for on an accumulating batch waits for the next optimizer step
+        Path stopped = root.resolve("stopped");
+        io.github.djllightning.callback.Callback interruptAtBatch1 = new io.github.djllightning.callback.Callback() {
+            @Override
+            public void onTrainBatchEnd(Trainer trainer, LightningModule module, Map<String, Object> outputs,
+                    Batch batch, int batchIdx) {
+                if (trainer.currentEpoch() == 1 && batchIdx == 1) {
+                    trainer.requestInterrupt("TERM");
+                }
+            }
+        };
+        accumulating(stopped, -1, null, interruptAtBatch1);
+        Path last = stopped.resolve("checkpoints/last.ckpt");
+        assertThat(CheckpointReader.readEntries(last)).containsEntry("global_step", 4L);
+        assertThat(TestTrainers.sameWeights(accumulating(root.resolve("after-stop"), -1, last.toString()), expected))
+                .as("resumed after an interrupt").isTrue();
+    }
+
+    @Test
+    void aFitStoppedByMaxStepsMidEpochResumesInThatEpoch() {
+        List<float[]> expected = accumulating(root.resolve("full"), 5, null);
+        Path dir = root.resolve("short");
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            Trainer trainer = TestTrainers.quiet(dir).maxEpochs(2).maxSteps(2).accumulateGradBatches(3).seed(42)
+                    .build();
+            trainer.fit(module, trainLoader());
+            // written after the fit returned: the epoch was closed at step 2, after 6 of its 8 batches
+            trainer.saveCheckpoint(dir.resolve("after.ckpt"));
+        }
+        List<float[]> resumed = accumulating(root.resolve("more"), 5, dir.resolve("after.ckpt").toString());
+        assertThat(TestTrainers.sameWeights(resumed, expected)).isTrue();
+    }
+
     /** A data module and a callback with state: both come back from the checkpoint, under their keys. */
     @Test
     void dataModuleAndCallbackStatesComeBack() {
