@@ -406,15 +406,15 @@ public class ModelCheckpoint implements Callback {
 
     private void saveLastCheckpoint(Trainer trainer, Map<String, Number> candidates) {
         if (saveLast) {
-            writeLast(trainer, candidates);
+            writeLast(trainer, candidates, saveWeightsOnly);
         }
     }
 
-    private Path writeLast(Trainer trainer, Map<String, Number> candidates) {
+    private Path writeLast(Trainer trainer, Map<String, Number> candidates, boolean weightsOnly) {
         Path file = uniquePath(candidates, NAME_LAST, lastModelPath.isEmpty() ? null : lastModelPath);
         String previous = lastModelPath;
         lastModelPath = file.toString();
-        save(trainer, file);
+        save(trainer, file, weightsOnly);
         if (!previous.isEmpty() && !previous.equals(lastModelPath)) {
             remove(Paths.get(previous));
         }
@@ -422,18 +422,23 @@ public class ModelCheckpoint implements Callback {
     }
 
     /**
-     * Writes {@code last.ckpt} now, whether or not {@code saveLast} is on: used when training is interrupted, so
-     * {@code ckptPath="last"} resumes from the newest state.
+     * Writes {@code last.ckpt} now, whether or not {@code saveLast} is on, and always with the training state (also
+     * with {@code saveWeightsOnly}): used when training is interrupted, so {@code ckptPath="last"} resumes from the
+     * newest state.
      *
      * @param trainer the running Trainer
      * @return the file written
      */
     public Path saveLastNow(Trainer trainer) {
-        return writeLast(trainer, monitorCandidates(trainer));
+        return writeLast(trainer, monitorCandidates(trainer), false);
     }
 
     private void save(Trainer trainer, Path file) {
-        trainer.saveCheckpoint(file, saveWeightsOnly);
+        save(trainer, file, saveWeightsOnly);
+    }
+
+    private void save(Trainer trainer, Path file, boolean weightsOnly) {
+        trainer.saveCheckpoint(file, weightsOnly);
         lastGlobalStepSaved = trainer.globalStep();
         for (Logger logger : trainer.loggers()) {
             logger.afterSaveCheckpoint(file);

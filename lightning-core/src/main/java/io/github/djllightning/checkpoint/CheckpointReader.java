@@ -26,6 +26,7 @@ import java.util.zip.ZipFile;
  */
 public final class CheckpointReader {
 
+    private static final int MAX_ENTRIES = 64;
     private static final Pattern TENSOR_ENTRY = Pattern.compile("[A-Za-z0-9_]+\\.safetensors");
     private static final String SUFFIX = ".safetensors";
     private static final String NON_FINITE = "\u0000non-finite:";
@@ -76,16 +77,22 @@ public final class CheckpointReader {
         Map<String, SafetensorsReader.Contents> groups = new LinkedHashMap<>();
         boolean json = false;
         try (ZipFile zip = new ZipFile(file.toFile())) {
+            // the writer stores entries uncompressed: no entry can be larger than the file
+            long limit = Files.size(file);
+            if (zip.size() > MAX_ENTRIES) {
+                throw new CheckpointException(file, null, "holds " + zip.size() + " entries; a checkpoint holds "
+                        + CheckpointWriter.JSON_ENTRY + " and a few .safetensors files");
+            }
             Enumeration<? extends ZipEntry> all = zip.entries();
             while (all.hasMoreElements()) {
                 ZipEntry entry = all.nextElement();
                 String name = entry.getName();
                 if (CheckpointWriter.JSON_ENTRY.equals(name)) {
-                    entries.putAll(parseJson(read(zip, entry, file), file));
+                    entries.putAll(parseJson(read(zip, entry, file, limit), file));
                     json = true;
                 } else if (TENSOR_ENTRY.matcher(name).matches()) {
                     String group = name.substring(0, name.length() - SUFFIX.length());
-                    groups.put(group, SafetensorsReader.parse(read(zip, entry, file), file, name));
+                    groups.put(group, SafetensorsReader.parse(read(zip, entry, file, limit), file, name));
                 } else {
                     throw new CheckpointException(file, name, "unexpected entry; a checkpoint holds only "
                             + CheckpointWriter.JSON_ENTRY + " and <name>.safetensors files");
@@ -108,14 +115,23 @@ public final class CheckpointReader {
         return groups;
     }
 
-    private static byte[] read(ZipFile zip, ZipEntry entry, Path file) throws IOException {
+    private static byte[] read(ZipFile zip, ZipEntry entry, Path file, long limit) throws IOException {
         long size = entry.getSize();
         if (size > Integer.MAX_VALUE - 8) {
             throw new CheckpointException(file, entry.getName(), "holds " + size + " bytes; entries over 2 GB are"
                     + " not supported");
         }
+        if (size > limit) {
+            throw new CheckpointException(file, entry.getName(), "says it holds " + size + " bytes, more than the"
+                    + " whole file (" + limit + "); the file is corrupt or not written by this library");
+        }
         try (InputStream in = zip.getInputStream(entry)) {
-            byte[] bytes = in.readAllBytes();
+            // never more than the file's size, whatever the archive claims
+            byte[] bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > limit) {
+                throw new CheckpointException(file, entry.getName(), "expands beyond the size of the file; the file"
+                        + " is corrupt or not written by this library");
+            }
             if (size >= 0 && bytes.length != size) {
                 throw new CheckpointException(file, entry.getName(), "holds " + bytes.length + " bytes but the"
                         + " archive says " + size + "; the file is corrupt");

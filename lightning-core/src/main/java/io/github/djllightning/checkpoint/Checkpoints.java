@@ -22,6 +22,9 @@ public final class Checkpoints {
     /** The format version this library writes. */
     public static final int FORMAT_VERSION = 1;
 
+    /** The largest input a layer is rebuilt with (a recorded first batch; larger means a corrupt file). */
+    private static final long MAX_INPUT_ELEMENTS = 1L << 28;
+
     /** How the random numbers of a run are reproduced: see {@code EngineSetup.reseedForBatch}. */
     public static final String RNG_SCHEME = "engine and DJL random numbers reseeded from (seed, training batch number)"
             + " before every training batch";
@@ -151,10 +154,16 @@ public final class Checkpoints {
                 continue;
             }
             Shape[] shapes = shapes(entry.getValue(), file, field);
-            if (block == module) {
-                module.initialize(module.parameterManager(), ai.djl.ndarray.types.DataType.FLOAT32, shapes);
-            } else {
-                module.initializeBlock(block, shapes);
+            try {
+                if (block == module) {
+                    module.initialize(module.parameterManager(), ai.djl.ndarray.types.DataType.FLOAT32, shapes);
+                } else {
+                    module.initializeBlock(block, shapes);
+                }
+            } catch (RuntimeException e) {
+                throw new CheckpointException(file, field, "the layer cannot be built for inputs of shapes "
+                        + java.util.Arrays.toString(shapes) + ": " + e.getMessage()
+                        + ". Build the module the same way as the one that saved the checkpoint", e);
             }
         }
     }
@@ -176,7 +185,17 @@ public final class Checkpoints {
                 }
                 dims[i] = (Long) dim;
             }
-            out.add(new Shape(dims));
+            Shape built = new Shape(dims);
+            long elements = 1;
+            for (long dim : dims) {
+                // capped on the way, so no overflow
+                elements = Math.min(MAX_INPUT_ELEMENTS + 1, elements * Math.min(dim, MAX_INPUT_ELEMENTS + 1));
+            }
+            if (dims.length == 0 || elements > MAX_INPUT_ELEMENTS) {
+                throw new CheckpointException(file, field, "shape " + built + " is not a plausible input shape (at"
+                        + " least one dimension, at most " + MAX_INPUT_ELEMENTS + " elements)");
+            }
+            out.add(built);
         }
         return out.toArray(new Shape[0]);
     }

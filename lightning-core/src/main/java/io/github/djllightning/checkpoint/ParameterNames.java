@@ -4,6 +4,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.util.Pair;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -12,7 +15,9 @@ import java.util.Map;
 /**
  * PyTorch-style names of a block's parameters ({@code encoder.0.weight}), found by walking the block tree rather
  * than by parsing DJL's flat keys: a named child keeps its name, a child of a sequential or parallel block gets its
- * zero-based index, exactly as the same model built with {@code nn.Sequential} in PyTorch.
+ * zero-based index, exactly as the same model built with {@code nn.Sequential} in PyTorch; the parameters of DJL's
+ * normalization and embedding layers take PyTorch's names ({@link #localName}). PyTorch's {@code BatchNorm} also has a
+ * {@code num_batches_tracked} buffer, which DJL has not: load such weights into PyTorch with {@code strict=False}.
  */
 public final class ParameterNames {
 
@@ -28,6 +33,37 @@ public final class ParameterNames {
         Map<String, Parameter> out = new LinkedHashMap<>();
         walk(root, "", out);
         return out;
+    }
+
+    /**
+     * PyTorch's name for a parameter of one of DJL's built-in layers whose parameter names differ: the normalization
+     * layers' {@code gamma}, {@code beta}, {@code runningMean}, {@code runningVar} are {@code weight}, {@code bias},
+     * {@code running_mean}, {@code running_var}, and an embedding's {@code embedding} is {@code weight}. Other names
+     * are kept.
+     *
+     * @param block the block that owns the parameter
+     * @param name DJL's name
+     * @return the name PyTorch uses
+     */
+    static String localName(Block block, String name) {
+        if (block instanceof BatchNorm || block instanceof LayerNorm) {
+            switch (name) {
+                case "gamma":
+                    return "weight";
+                case "beta":
+                    return "bias";
+                case "runningMean":
+                    return "running_mean";
+                case "runningVar":
+                    return "running_var";
+                default:
+                    return name;
+            }
+        }
+        if (block instanceof Embedding && "embedding".equals(name)) {
+            return "weight";
+        }
+        return name;
     }
 
     /**
@@ -55,7 +91,7 @@ public final class ParameterNames {
 
     private static void walk(Block block, String prefix, Map<String, Parameter> out) {
         for (Pair<String, Parameter> entry : block.getDirectParameters()) {
-            out.put(prefix + entry.getKey(), entry.getValue());
+            out.put(prefix + localName(block, entry.getKey()), entry.getValue());
         }
         boolean indexed = block instanceof SequentialBlock || block instanceof ParallelBlock;
         int position = 0;

@@ -305,10 +305,9 @@ public final class SafetensorsReader {
             if (!element.isJsonPrimitive() || !element.getAsJsonPrimitive().isNumber()) {
                 throw new CheckpointException(file, where + "." + key, "holds " + element + ", not an integer");
             }
-            java.math.BigDecimal number = element.getAsBigDecimal();
             try {
-                out[i++] = number.longValueExact();
-            } catch (ArithmeticException e) {
+                out[i++] = element.getAsBigDecimal().longValueExact();
+            } catch (ArithmeticException | NumberFormatException e) {
                 throw new CheckpointException(file, where + "." + key, "holds " + element + ", not an integer");
             }
         }

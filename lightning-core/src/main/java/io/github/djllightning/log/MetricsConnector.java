@@ -292,6 +292,16 @@ public final class MetricsConnector {
         trainResults.loadStateDict(state);
     }
 
+    /**
+     * Checks saved training accumulators before a restore uses them.
+     *
+     * @param state the saved entries
+     * @throws IllegalArgumentException naming a malformed entry
+     */
+    public static void checkTrainingStateDict(List<?> state) {
+        ResultCollection.check(state);
+    }
+
     /** Clears the values logged so far (training and evaluation). */
     public void resetResults() {
         active.reset();

@@ -107,6 +107,61 @@ final class ResultCollection {
         return out;
     }
 
+    /** One saved metric, checked. */
+    private static final class Saved {
+        final Hook hook;
+        final String name;
+        final Integer dataloaderIdx;
+        final boolean onStep;
+        final boolean onEpoch;
+        final LogOptions options;
+        final boolean tensor;
+        final double value;
+        final double batchSizes;
+
+        Saved(Map<?, ?> entry) {
+            try {
+                hook = Hook.valueOf((String) entry.get("hook"));
+                name = java.util.Objects.requireNonNull((String) entry.get("name"), "name");
+                Object idx = entry.get("dataloader_idx");
+                dataloaderIdx = idx == null ? null : ((Number) idx).intValue();
+                onStep = Boolean.TRUE.equals(entry.get("on_step"));
+                onEpoch = Boolean.TRUE.equals(entry.get("on_epoch"));
+                options = LogOptions.defaults()
+                        .progBar(Boolean.TRUE.equals(entry.get("prog_bar")))
+                        .logger(Boolean.TRUE.equals(entry.get("logger")))
+                        .reduce(Reduce.valueOf((String) entry.get("reduce")))
+                        .addDataloaderIdx(Boolean.TRUE.equals(entry.get("add_dataloader_idx")));
+                tensor = Boolean.TRUE.equals(entry.get("tensor"));
+                value = ((Number) entry.get("value")).doubleValue();
+                batchSizes = ((Number) entry.get("cumulated_batch_size")).doubleValue();
+            } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("malformed saved metric " + entry + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Checks saved entries of {@link #stateDict()} without restoring them.
+     *
+     * @param state the saved entries
+     * @throws IllegalArgumentException naming a malformed entry
+     */
+    static void check(List<?> state) {
+        parse(state);
+    }
+
+    private static List<Saved> parse(List<?> state) {
+        List<Saved> out = new ArrayList<>();
+        for (Object item : state) {
+            if (!(item instanceof Map)) {
+                throw new IllegalArgumentException("a saved metric must be an object, found " + item);
+            }
+            out.add(new Saved((Map<?, ?>) item));
+        }
+        return out;
+    }
+
     /**
      * Restores {@link #stateDict()}.
      *
@@ -114,27 +169,10 @@ final class ResultCollection {
      * @throws IllegalArgumentException naming a malformed entry
      */
     void loadStateDict(List<?> state) {
-        for (Object item : state) {
-            if (!(item instanceof Map)) {
-                throw new IllegalArgumentException("a saved metric must be an object, found " + item);
-            }
-            Map<?, ?> entry = (Map<?, ?>) item;
-            try {
-                Hook hook = Hook.valueOf((String) entry.get("hook"));
-                Object idx = entry.get("dataloader_idx");
-                LogOptions options = LogOptions.defaults()
-                        .progBar(Boolean.TRUE.equals(entry.get("prog_bar")))
-                        .logger(Boolean.TRUE.equals(entry.get("logger")))
-                        .reduce(Reduce.valueOf((String) entry.get("reduce")))
-                        .addDataloaderIdx(Boolean.TRUE.equals(entry.get("add_dataloader_idx")));
-                ResultMetric metric = metric(hook, (String) entry.get("name"),
-                        idx == null ? null : ((Number) idx).intValue(), Boolean.TRUE.equals(entry.get("on_step")),
-                        Boolean.TRUE.equals(entry.get("on_epoch")), options);
-                metric.loadState(Boolean.TRUE.equals(entry.get("tensor")), ((Number) entry.get("value")).doubleValue(),
-                        ((Number) entry.get("cumulated_batch_size")).doubleValue());
-            } catch (ClassCastException | NullPointerException e) {
-                throw new IllegalArgumentException("malformed saved metric " + entry, e);
-            }
+        for (Saved saved : parse(state)) {
+            ResultMetric metric =
+                    metric(saved.hook, saved.name, saved.dataloaderIdx, saved.onStep, saved.onEpoch, saved.options);
+            metric.loadState(saved.tensor, saved.value, saved.batchSizes);
         }
     }
 

@@ -165,6 +165,10 @@ public final class EvaluationLoop {
                         batchProgress.setLastBatch(fetcher.done());
                         evaluationStep(ctx, batch, (int) seen, i, loaderIdx, sanity);
                         seen++;
+                        if (!fetcher.done()) {
+                            // a stop requested during a long validation in fit does not wait for its end
+                            ctx.trainer.checkInterrupt();
+                        }
                     }
                 }
             }

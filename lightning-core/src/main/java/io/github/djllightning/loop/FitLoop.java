@@ -2,6 +2,7 @@ package io.github.djllightning.loop;
 
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.log.Logger;
+import io.github.djllightning.log.MetricsConnector;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.optim.SchedulerConfig;
@@ -181,6 +182,9 @@ public final class FitLoop {
         if (results != null && !(results instanceof List)) {
             throw new IllegalArgumentException("'results' must be a list, found " + results);
         }
+        if (results != null) {
+            MetricsConnector.checkTrainingStateDict((List<?>) results);
+        }
         restoredResults = midEpoch ? (List<?>) results : null;
         restoredPosition = position;
         restored = true;
@@ -239,6 +243,11 @@ public final class FitLoop {
             throw new IllegalArgumentException("'" + key + "' is missing or not an object");
         }
         return (Map<String, Object>) value;
+    }
+
+    /** The batch of its epoch a restored fit continues at, or -1 when it starts at an epoch's beginning. */
+    public long resumeBatch() {
+        return resumeBatch;
     }
 
     /** Whether this fit resumes inside an epoch (no sanity check, no epoch-start hooks for that epoch). */

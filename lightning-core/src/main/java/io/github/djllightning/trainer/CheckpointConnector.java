@@ -136,6 +136,16 @@ final class CheckpointConnector {
             throw new CheckpointException(file, "loops.fit_loop", "missing; the checkpoint cannot resume a fit");
         }
         guarded(file, "loops.fit_loop", () -> trainer.fitLoop().loadStateDict(cast(fitLoop)));
+        long cursor = trainer.fitLoop().resumeBatch();
+        if (cursor > 0) {
+            long batches = trainer.fitLoop().resolveTrainingBatches();
+            if (batches >= 0 && cursor > batches) {
+                throw new CheckpointException(file, "loops.fit_loop.data_position.batch", "the checkpoint was"
+                        + " written after batch " + cursor + " of its epoch, but the training data has " + batches
+                        + " batches per epoch (after limitTrainBatches); resume with the loader and limits of the run"
+                        + " that wrote it");
+            }
+        }
         int maxEpochs = trainer.config().resolvedMaxEpochs();
         long epochsDone = trainer.fitLoop().restoredEpochs();
         if (maxEpochs != -1 && epochsDone > maxEpochs) {

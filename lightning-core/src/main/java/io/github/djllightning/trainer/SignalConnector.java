@@ -17,6 +17,9 @@ import sun.misc.SignalHandler;
 final class SignalConnector implements AutoCloseable {
 
     private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(SignalConnector.class);
+    /** The system property that switches the signal handling off when {@code false}. */
+    static final String PROPERTY = "djl.lightning.handleSignals";
+
     private static final String[] SIGNALS = {"TERM", "INT"};
     private static final Set<Trainer> ACTIVE = ConcurrentHashMap.newKeySet();
     private static final Map<String, SignalHandler> PREVIOUS = new LinkedHashMap<>();
@@ -27,8 +30,17 @@ final class SignalConnector implements AutoCloseable {
         this.trainer = trainer;
     }
 
-    /** Starts handling the signals for a fit. */
+    /**
+     * Starts handling the signals for a fit run on the JVM's main thread (a fit on another thread, as in a service,
+     * leaves the process's signal handling alone, as Lightning does), unless the system property {@value
+     * #PROPERTY} is {@code false}.
+     */
     static synchronized SignalConnector register(Trainer trainer) {
+        boolean wanted = !"false".equalsIgnoreCase(System.getProperty(PROPERTY))
+                && "main".equals(Thread.currentThread().getName());
+        if (!wanted) {
+            return new SignalConnector(null);
+        }
         if (ACTIVE.isEmpty()) {
             for (String name : SIGNALS) {
                 try {
@@ -59,12 +71,29 @@ final class SignalConnector implements AutoCloseable {
         }
         LOG.warn("Received SIG{}: saving a checkpoint at the next batch boundary, then stopping.", name);
         for (Trainer trainer : ACTIVE) {
-            trainer.requestInterrupt(name);
+            trainer.interruptBySignal(name);
         }
+    }
+
+    /**
+     * Sends a signal that arrived too late to stop the fit (after its last batch) to the previous handler, so the
+     * process still ends as asked once the fit has finished.
+     *
+     * @param name the signal, {@code TERM} or {@code INT}
+     */
+    static void redeliver(String name) {
+        if (!"TERM".equals(name) && !"INT".equals(name)) {
+            return;
+        }
+        LOG.warn("SIG{} arrived after the last training batch; the fit finished and the signal is passed on.", name);
+        Signal.raise(new Signal(name));
     }
 
     @Override
     public void close() {
+        if (trainer == null) {
+            return;
+        }
         synchronized (SignalConnector.class) {
             ACTIVE.remove(trainer);
             if (ACTIVE.isEmpty()) {

@@ -85,6 +85,7 @@ public final class Trainer {
     private LightningModule lastFitModule;
     private Long runSeed;
     private volatile String interruptSignal;
+    private volatile boolean interruptFromSignal;
 
     /**
      * Creates a Trainer.
@@ -299,9 +300,14 @@ public final class Trainer {
             throw new MisconfigurationException(
                     "fit takes loaders or a LightningDataModule, not both: the data module gives all the data.");
         }
+        if (status == TrainerStatus.RUNNING) {
+            throw new IllegalStateException("This Trainer is already running; a Trainer runs one fit/validate/test/"
+                    + "predict at a time.");
+        }
         shouldStop = false;
         stopReason = null;
         interruptSignal = null;
+        interruptFromSignal = false;
         fitLoop.epochLoop().valLoop().resetData();
         try (SignalConnector signals = SignalConnector.register(this)) {
             run(TrainerFn.FIT, module, datamodule, sources(module, datamodule, train, val, null, null), ckptPath,
@@ -312,6 +318,12 @@ public final class Trainer {
                         return null;
                     });
         }
+        String late = interruptSignal;
+        if (late != null && interruptFromSignal) {
+            SignalConnector.redeliver(late);
+        }
+        interruptSignal = null;
+        interruptFromSignal = false;
     }
 
     /**
@@ -610,8 +622,14 @@ public final class Trainer {
             metrics.resetResults();
             metrics.resetMetrics();
             if (runFn == TrainerFn.FIT) {
-                if (restored != null && runSeed == null) {
-                    runSeed = CheckpointConnector.savedSeed(restored);
+                if (restored != null) {
+                    Long saved = CheckpointConnector.savedSeed(restored);
+                    if (runSeed == null) {
+                        runSeed = saved;
+                    } else if (saved != null && !saved.equals(runSeed)) {
+                        LOG.warn("The checkpoint's run used seed {} and this Trainer uses seed {}: the resumed run"
+                                + " draws other random numbers than the interrupted one would have.", saved, runSeed);
+                    }
                 }
                 configureOptimizers(hooks);
                 fitLoop.attach(ctx);
@@ -749,6 +767,14 @@ public final class Trainer {
     public void requestInterrupt(String reason) {
         if (interruptSignal == null) {
             interruptSignal = reason;
+        }
+    }
+
+    /** The signal handler's request: like {@link #requestInterrupt}, and passed on if the fit ends first. */
+    void interruptBySignal(String signal) {
+        if (interruptSignal == null) {
+            interruptFromSignal = true;
+            interruptSignal = signal;
         }
     }
 

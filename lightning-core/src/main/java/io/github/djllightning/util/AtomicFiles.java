@@ -92,13 +92,15 @@ public final class AtomicFiles {
 
     /** Deletes temporary files of the same target that a crashed writer left behind long ago. */
     private static void removeStaleTemps(Path folder, String prefix, long olderThan) {
-        try (java.nio.file.DirectoryStream<Path> temps = Files.newDirectoryStream(folder, prefix + "*.tmp")) {
-            for (Path temp : temps) {
-                if (Files.getLastModifiedTime(temp).toMillis() < olderThan) {
+        try (java.util.stream.Stream<Path> files = Files.list(folder)) {
+            for (Path temp : (Iterable<Path>) files::iterator) {
+                String name = temp.getFileName().toString();
+                if (name.startsWith(prefix) && name.endsWith(".tmp")
+                        && Files.getLastModifiedTime(temp).toMillis() < olderThan) {
                     Files.deleteIfExists(temp);
                 }
             }
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+        } catch (IOException | RuntimeException e) {
             // leftovers are only untidy; the file itself is written
         }
     }

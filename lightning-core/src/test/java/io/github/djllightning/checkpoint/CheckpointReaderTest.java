@@ -178,6 +178,37 @@ class CheckpointReaderTest extends EngineTest {
     }
 
     @Test
+    void anEntryThatExpandsBeyondTheFileIsRefusedWithoutReadingIt() throws IOException {
+        // a deflated entry of zeros: tiny in the archive, huge when read
+        Path bomb = Files.createTempFile(dir, "bomb", ".ckpt");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(bomb))) {
+            zip.putNextEntry(new ZipEntry("checkpoint.json"));
+            zip.write(bytes(GOOD_JSON));
+            zip.closeEntry();
+            zip.putNextEntry(new ZipEntry("state_dict.safetensors"));
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < 64; i++) {
+                zip.write(zeros);
+            }
+            zip.closeEntry();
+        }
+        assertThat(Files.size(bomb)).isLessThan(1 << 20);
+        assertThatThrownBy(() -> CheckpointReader.readEntries(bomb))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("state_dict.safetensors")
+                .hasMessageContaining("more than the whole file");
+    }
+
+    @Test
+    void numbersTooLargeForTheirFieldAreCheckpointErrors() throws IOException {
+        Path file = zip(Map.of("checkpoint.json", bytes(GOOD_JSON), "state_dict.safetensors",
+                safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1e10000],\"data_offsets\":[0,4]}}", 4)));
+        assertThatThrownBy(() -> CheckpointReader.readEntries(file))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("not an integer");
+    }
+
+    @Test
     void unknownAndUnsupportedDtypesAreRefusedBeforeAnyTensorExists() throws IOException {
         Path unknown = zip(Map.of("checkpoint.json", bytes(GOOD_JSON), "state_dict.safetensors",
                 safetensors("{\"w\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8)));

@@ -48,4 +48,17 @@ class ParameterNamesTest extends EngineTest {
         assertThat(ParameterNames.childName("122d", 11)).isEqualTo("2d");
         assertThat(ParameterNames.childName("101layer", 100)).isEqualTo("layer");
     }
+
+    @Test
+    void normalizationAndEmbeddingParametersTakePyTorchNames() {
+        ai.djl.nn.SequentialBlock block = new ai.djl.nn.SequentialBlock()
+                .add(ai.djl.nn.core.Linear.builder().setUnits(4).build())
+                .add(ai.djl.nn.norm.BatchNorm.builder().build())
+                .add(ai.djl.nn.norm.LayerNorm.builder().build());
+        assertThat(ParameterNames.of(block).keySet()).containsExactly("0.weight", "0.bias", "1.weight", "1.bias",
+                "1.running_mean", "1.running_var", "2.weight", "2.bias");
+        ai.djl.nn.Block embedding = new ai.djl.modality.nlp.embedding.TrainableWordEmbedding(
+                new ai.djl.modality.nlp.DefaultVocabulary(java.util.List.of("a", "b")), 3);
+        assertThat(ParameterNames.of(embedding).keySet()).containsExactly("weight");
+    }
 }

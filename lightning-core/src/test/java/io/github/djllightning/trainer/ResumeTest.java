@@ -326,6 +326,46 @@ class ResumeTest extends EngineTest {
         assertThat(TestTrainers.sameWeights(resumed, expected)).isTrue();
     }
 
+    /** Writes a copy of a checkpoint with one change to its JSON. */
+    private Path edited(Path source, String name, java.util.function.Consumer<Map<String, Object>> change) {
+        Path target = root.resolve(name);
+        try (NDManager scope = manager.newSubManager()) {
+            Checkpoint checkpoint = CheckpointReader.read(source, scope);
+            change.accept(checkpoint.entries());
+            io.github.djllightning.checkpoint.CheckpointWriter.write(checkpoint, target);
+        }
+        return target;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> fitLoop(Map<String, Object> entries) {
+        return (Map<String, Object>) ((Map<String, Object>) entries.get("loops")).get("fit_loop");
+    }
+
+    @Test
+    void damagedTrainingStateNamesTheFieldInsteadOfFailingLater() {
+        Path full = root.resolve("full");
+        fit(full, null);
+        Path mid = full.resolve("steps/epoch=0-step=6.ckpt");
+        Path shapes = edited(mid, "shapes.ckpt", e -> e.put("input_shapes", Map.of("encoder", List.of(List.of()))));
+        Path cursor = edited(mid, "cursor.ckpt", e -> ((Map<String, Object>) fitLoop(e).get("data_position"))
+                .put("batch", 40L));
+        Path results = edited(mid, "results.ckpt", e -> fitLoop(e).put("results", List.of(Map.of("hook", "NOPE"))));
+        Map<Path, String> expectedField = Map.of(
+                shapes, "input_shapes.encoder",
+                cursor, "loops.fit_loop.data_position.batch",
+                results, "loops.fit_loop");
+        for (Map.Entry<Path, String> damaged : expectedField.entrySet()) {
+            try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+                Trainer trainer = TestTrainers.quiet(root.resolve("again")).maxEpochs(3).build();
+                assertThatThrownBy(() -> trainer.fit(module, trainLoader(), damaged.getKey().toString()))
+                        .isInstanceOf(CheckpointException.class)
+                        .satisfies(e -> assertThat(((CheckpointException) e).field()).isEqualTo(damaged.getValue()))
+                        .hasMessageContaining(damaged.getKey().getFileName().toString());
+            }
+        }
+    }
+
     /** A data module and a callback with state: both come back from the checkpoint, under their keys. */
     @Test
     void dataModuleAndCallbackStatesComeBack() {
