@@ -51,6 +51,11 @@ public final class Checkpoints {
         Map<String, Object> loops = new LinkedHashMap<>();
         loops.put("fit_loop", trainer.fitLoop().stateDict());
         entries.put("loops", loops);
+        if (!module.isInitialized()) {
+            org.slf4j.LoggerFactory.getLogger(Checkpoints.class).warn("Saving a checkpoint of {} before all of its"
+                    + " layers ran once: the layers not created yet have no weights in it, and resuming from it will"
+                    + " fail. Save after the first training step.", module.getClass().getSimpleName());
+        }
         checkpoint.tensors("state_dict").putAll(Weights.stateDict(module));
         entries.put("input_shapes", inputShapes(module));
         Map<String, Object> precision = new LinkedHashMap<>();
