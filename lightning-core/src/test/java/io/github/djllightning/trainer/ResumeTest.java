@@ -176,6 +176,30 @@ class ResumeTest extends EngineTest {
     }
 
     @Test
+    void bestUsesTheCheckpointCallbacksBestFile() {
+        Path dir = root.resolve("best");
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            ModelCheckpoint best = ModelCheckpoint.builder().dirpath(dir).monitor("val_loss").build();
+            Trainer trainer = TestTrainers.quiet(dir).enableCheckpointing(true).maxEpochs(2).seed(3)
+                    .callbacks(best).build();
+            trainer.fit(module, trainLoader(), valLoader());
+            double expected = best.bestModelScore();
+            double validated = trainer.validate(module, List.of(valLoader()), "best").get(0).get("val_loss");
+            assertThat(validated).as("val_loss of %s", best.bestModelPath()).isCloseTo(expected,
+                    org.assertj.core.data.Offset.offset(1e-6));
+            // resuming the fit from the best checkpoint in the same Trainer continues from its epoch
+            trainer.fit(module, trainLoader(), valLoader(), "best");
+            assertThat(trainer.currentEpoch()).isEqualTo(2);
+        }
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            Trainer fresh = TestTrainers.quiet(root.resolve("fresh")).maxEpochs(2).build();
+            assertThatThrownBy(() -> fresh.fit(module, trainLoader(), "best"))
+                    .isInstanceOf(MisconfigurationException.class)
+                    .hasMessageContaining("best");
+        }
+    }
+
+    @Test
     void resumingWithFewerMaxEpochsThanDoneIsAClearError() {
         Path dir = root.resolve("run");
         fit(dir, null);
