@@ -6,6 +6,8 @@
 #   scripts/run-example.sh autoencoder --epochs 2
 #   scripts/run-example.sh load-from-checkpoint        the trained autoencoder from its checkpoint (the newest under
 #                                                      lightning_logs, or --checkpoint FILE), embedding 4 fake images
+#   scripts/run-example.sh mnist-classifier            an MNIST classifier with validation, early stopping, the
+#                                                      best checkpoint tested, and MC-dropout predictions
 #   scripts/run-example.sh overhead-benchmark          Trainer vs a hand-written DJL loop, and memory growth
 #
 # MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
@@ -13,7 +15,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder load-from-checkpoint overhead-benchmark"
+examples="autoencoder load-from-checkpoint mnist-classifier overhead-benchmark"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -27,7 +29,7 @@ case " ${examples} " in
 esac
 
 case "${name}" in
-  autoencoder|load-from-checkpoint|overhead-benchmark) "${root}/scripts/fetch-mnist.sh" ;;
+  autoencoder|load-from-checkpoint|mnist-classifier|overhead-benchmark) "${root}/scripts/fetch-mnist.sh" ;;
 esac
 
 cd "${root}"

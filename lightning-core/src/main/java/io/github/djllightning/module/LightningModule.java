@@ -421,7 +421,8 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
             return;
         }
         for (Parameter parameter : getParameters().values()) {
-            if (parameter.isInitialized()) {
+            // without a manager yet, initialized parameters belong to layers built elsewhere and stay where they are
+            if (parameter.isInitialized() && parameterManager != null) {
                 throw new IllegalStateException(
                         getClass().getSimpleName() + " already has parameters on " + device()
                                 + "; it cannot move to another manager.");
@@ -465,14 +466,15 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
         if (parameterManager != null && parameterManager.getDevice().equals(device)) {
             return;
         }
-        if (parameterManager != null) {
-            for (Parameter parameter : getParameters().values()) {
-                if (parameter.isInitialized()) {
-                    throw new IllegalStateException(
-                            getClass().getSimpleName() + " already has parameters on " + parameterManager.getDevice()
-                                    + " and cannot move to " + device + "; run it on " + parameterManager.getDevice()
-                                    + " or build a new module.");
-                }
+        for (Parameter parameter : getParameters().values()) {
+            // layers built elsewhere (a trained module passed in) keep their own manager; they must be on the device
+            if (parameter.isInitialized() && (parameterManager != null
+                    || !parameter.getArray().getDevice().equals(device))) {
+                Device where = parameter.getArray().getDevice();
+                throw new IllegalStateException(
+                        getClass().getSimpleName() + " already has parameters on " + where
+                                + " and cannot move to " + device + "; run it on " + where
+                                + " or build a new module.");
             }
         }
         NDManager manager = NDManager.newBaseManager(device);

@@ -3,6 +3,7 @@ package io.github.djllightning.examples;
 import io.github.djllightning.examples.autoencoder.AutoEncoderExample;
 import io.github.djllightning.examples.autoencoder.LoadFromCheckpointExample;
 import io.github.djllightning.examples.benchmark.OverheadBenchmark;
+import io.github.djllightning.examples.classifier.MnistClassifierExample;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,6 +22,7 @@ public final class Examples {
     static {
         EXAMPLES.put("autoencoder", AutoEncoderExample::main);
         EXAMPLES.put("load-from-checkpoint", LoadFromCheckpointExample::main);
+        EXAMPLES.put("mnist-classifier", MnistClassifierExample::main);
         EXAMPLES.put("overhead-benchmark", OverheadBenchmark::main);
     }
 
