@@ -364,6 +364,16 @@ public final class MetricsConnector {
         return toDoubles(callbackMetrics);
     }
 
+    /**
+     * Adds values that a callback sends to the loggers itself (a learning rate, for example) to the callback
+     * metrics, so that other callbacks can monitor them; they stay until the next reset of the metrics.
+     *
+     * @param values name to value
+     */
+    public void putCallbackMetrics(Map<String, Double> values) {
+        callbackMetrics.putAll(values);
+    }
+
     /** The metrics sent (or due) to the loggers, converted to numbers. */
     public Map<String, Double> loggedMetrics() {
         return toDoubles(loggedMetrics);
