@@ -272,7 +272,6 @@ public final class MetricsConnector {
         return out;
     }
 
-    /** Clears the active results (after an epoch or an evaluation run). */
     /**
      * The training epoch accumulators (the metrics logged per epoch), for a checkpoint written inside an epoch.
      *
@@ -302,7 +301,7 @@ public final class MetricsConnector {
         ResultCollection.check(state);
     }
 
-    /** Clears the values logged so far (training and evaluation). */
+    /** Clears the active results (after an epoch or an evaluation run). */
     public void resetResults() {
         active.reset();
         firstLoopIter = null;
