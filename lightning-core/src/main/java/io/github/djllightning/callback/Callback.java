@@ -151,7 +151,7 @@ public interface Callback {
     /** Fires when the run fails with an exception, before teardown; the exception is rethrown afterwards. */
     default void onException(Trainer trainer, LightningModule module, Throwable exception) {}
 
-    /** Fires before the loss's backward pass. */
+    /** Fires before the loss's backward pass; {@link Trainer#skipBackward()} called here cancels that pass. */
     default void onBeforeBackward(Trainer trainer, LightningModule module, NDArray loss) {}
 
     /** Fires after the backward pass, when the gradients are available. */

@@ -116,11 +116,11 @@ final class AutomaticOptimization {
                 }
                 if (loss != null) {
                     NDArray value = loss;
-                    hooks.callbacks(Hook.ON_BEFORE_BACKWARD, c -> c.onBeforeBackward(ctx.trainer, module, value));
-                    hooks.module(Hook.ON_BEFORE_BACKWARD, () -> module.onBeforeBackward(value));
-                    hooks.module(Hook.BACKWARD, () -> module.backward(value));
-                    hooks.callbacks(Hook.ON_AFTER_BACKWARD, c -> c.onAfterBackward(ctx.trainer, module));
-                    hooks.module(Hook.ON_AFTER_BACKWARD, module::onAfterBackward);
+                    if (ctx.beforeBackward(value)) {
+                        hooks.module(Hook.BACKWARD, () -> module.backward(value));
+                        hooks.callbacks(Hook.ON_AFTER_BACKWARD, c -> c.onAfterBackward(ctx.trainer, module));
+                        hooks.module(Hook.ON_AFTER_BACKWARD, module::onAfterBackward);
+                    }
                 }
             } finally {
                 ctx.closeCollector();

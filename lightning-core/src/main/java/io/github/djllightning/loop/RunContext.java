@@ -11,6 +11,7 @@ import io.github.djllightning.module.LightningDataModule;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.optim.SchedulerConfig;
+import io.github.djllightning.trainer.Hook;
 import io.github.djllightning.trainer.LightningOptimizer;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerConfig;
@@ -38,6 +39,8 @@ public final class RunContext {
     List<SchedulerConfig> schedulers = List.of();
     private GradientCollector collector;
     private boolean backwardSinceZeroGrad;
+    private boolean inBeforeBackward;
+    private boolean backwardSkipped;
     private final List<Parameter> parameters;
 
     /**
@@ -190,6 +193,40 @@ public final class RunContext {
             throw e;
         }
         backwardSinceZeroGrad = true;
+    }
+
+    /**
+     * Fires the {@code onBeforeBackward} hooks of the callbacks and then the module for a loss, and says whether its
+     * backward pass should run: not when one of them called {@link Trainer#skipBackward()}.
+     *
+     * @param loss the loss about to be backpropagated
+     * @return true to run the backward pass and the {@code onAfterBackward} hooks
+     */
+    public boolean beforeBackward(NDArray loss) {
+        backwardSkipped = false;
+        inBeforeBackward = true;
+        try {
+            hooks.both(
+                    Hook.ON_BEFORE_BACKWARD,
+                    c -> c.onBeforeBackward(trainer, module, loss),
+                    () -> module.onBeforeBackward(loss));
+        } finally {
+            inBeforeBackward = false;
+        }
+        return !backwardSkipped;
+    }
+
+    /**
+     * Cancels the backward pass whose {@code onBeforeBackward} hooks are running.
+     *
+     * @throws IllegalStateException outside of {@code onBeforeBackward}
+     */
+    public void skipBackward() {
+        if (!inBeforeBackward) {
+            throw new IllegalStateException("skipBackward() cancels the backward pass of the loss given to"
+                    + " onBeforeBackward; call it from an onBeforeBackward hook.");
+        }
+        backwardSkipped = true;
     }
 
     /** Records that the gradients were zeroed: until the next backward there is nothing to step with. */

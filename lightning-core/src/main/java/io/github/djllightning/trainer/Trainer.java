@@ -1145,18 +1145,34 @@ public final class Trainer {
     }
 
     /**
-     * Manual optimization's backward: hooks around the backward pass of the loss.
+     * Manual optimization's backward: hooks around the backward pass of the loss. Returns without a backward pass
+     * when an {@code onBeforeBackward} hook called {@link #skipBackward()}.
      *
      * @param loss a scalar loss
      */
     public void manualBackward(NDArray loss) {
         requireRun("manualBackward");
+        if (!ctx.beforeBackward(loss)) {
+            return;
+        }
         Hooks hooks = ctx.hooks();
-        hooks.callbacks(Hook.ON_BEFORE_BACKWARD, c -> c.onBeforeBackward(this, module, loss));
-        hooks.module(Hook.ON_BEFORE_BACKWARD, () -> module.onBeforeBackward(loss));
         hooks.module(Hook.BACKWARD, () -> module.backward(loss));
         hooks.callbacks(Hook.ON_AFTER_BACKWARD, c -> c.onAfterBackward(this, module));
         hooks.module(Hook.ON_AFTER_BACKWARD, module::onAfterBackward);
+    }
+
+    /**
+     * Cancels the backward pass of the loss now given to {@code onBeforeBackward}; call it from that hook (a
+     * callback's or the module's). The remaining {@code onBeforeBackward} hooks still fire; the backward pass and the
+     * {@code onAfterBackward} hooks do not, so the batch adds no gradient. With automatic optimization and no
+     * accumulation the optimizer step of the batch is then skipped, as when {@code trainingStep} returns null, and
+     * {@code globalStep} still counts it; when accumulating, the step uses the other batches of the window.
+     *
+     * @throws IllegalStateException outside of {@code onBeforeBackward}
+     */
+    public void skipBackward() {
+        requireRun("skipBackward");
+        ctx.skipBackward();
     }
 
     /**
