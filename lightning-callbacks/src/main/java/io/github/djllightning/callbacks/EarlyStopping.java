@@ -19,8 +19,12 @@ import org.slf4j.LoggerFactory;
  * counts checks, not epochs</b>: with {@code checkValEveryNEpoch(10)} and {@code patience(3)} fit trains at least 40
  * epochs before stopping. A stop is a request: {@code minEpochs} and {@code minSteps} still hold.
  *
- * <p>To check at another moment, subclass and call {@link #runEarlyStoppingCheck(Trainer)} from another hook (and
- * override {@code onValidationEnd} to do nothing).
+ * <p>A check that finds the metric missing fails fit when {@code strict} (the default), naming the metrics that exist;
+ * otherwise it is skipped with a warning (once per fit, or at every check when {@code verbose}).
+ *
+ * <p>To check at another moment, subclass and call {@link #runEarlyStoppingCheck(Trainer)} from another hook, and
+ * switch the built-in moments off: override {@code onValidationEnd} and {@code onTrainEpochEnd} to do nothing (or
+ * override one and set {@code checkOnTrainEpochEnd} so that the other never checks).
  */
 public class EarlyStopping implements Callback {
 
@@ -49,7 +53,9 @@ public class EarlyStopping implements Callback {
     private final boolean checkFinite;
     private final Double stoppingThreshold;
     private final Double divergenceThreshold;
-    private Boolean checkOnTrainEpochEnd;
+    private final Boolean checkOnTrainEpochEndSetting;
+    private boolean checkOnTrainEpochEnd;
+    private boolean warnedMissingMetric;
     private int waitCount;
     private int stoppedEpoch;
     private double bestScore;
@@ -78,17 +84,30 @@ public class EarlyStopping implements Callback {
         if (b.patience < 0) {
             throw new MisconfigurationException("EarlyStopping patience must be at least 0, got " + b.patience);
         }
+        if (!Double.isFinite(b.minDelta) || b.minDelta < 0) {
+            throw new MisconfigurationException("EarlyStopping minDelta must be a finite number >= 0 (the least change"
+                    + " that counts as an improvement, in the direction of mode), got " + b.minDelta);
+        }
+        requireNumber("stoppingThreshold", b.stoppingThreshold);
+        requireNumber("divergenceThreshold", b.divergenceThreshold);
         this.monitor = b.monitor;
         this.maximize = b.maximize;
-        this.minDelta = maximize ? Math.abs(b.minDelta) : -Math.abs(b.minDelta);
+        this.minDelta = maximize ? b.minDelta : -b.minDelta;
         this.patience = b.patience;
         this.verbose = b.verbose;
         this.strict = b.strict;
         this.checkFinite = b.checkFinite;
         this.stoppingThreshold = b.stoppingThreshold;
         this.divergenceThreshold = b.divergenceThreshold;
-        this.checkOnTrainEpochEnd = b.checkOnTrainEpochEnd;
+        this.checkOnTrainEpochEndSetting = b.checkOnTrainEpochEnd;
         this.bestScore = maximize ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+    }
+
+    private static void requireNumber(String name, Double value) {
+        if (value != null && Double.isNaN(value)) {
+            throw new MisconfigurationException("EarlyStopping " + name + " must be a number, got NaN; leave it unset"
+                    + " to turn it off.");
+        }
     }
 
     /**
@@ -113,21 +132,24 @@ public class EarlyStopping implements Callback {
 
     @Override
     public void setup(Trainer trainer, LightningModule module, TrainerFn stage) {
-        if (checkOnTrainEpochEnd == null) {
-            checkOnTrainEpochEnd = trainer.config().validatesOncePerEpoch();
-        }
+        // as Lightning: at the train epoch's end when validation (if any) runs once per epoch at its end, so that the
+        // check sees that validation's metrics; after each validation run otherwise
+        checkOnTrainEpochEnd = checkOnTrainEpochEndSetting != null
+                ? checkOnTrainEpochEndSetting
+                : trainer.config().validatesOncePerEpoch();
+        warnedMissingMetric = false;
     }
 
     @Override
     public void onTrainEpochEnd(Trainer trainer, LightningModule module) {
-        if (Boolean.TRUE.equals(checkOnTrainEpochEnd) && !shouldSkip(trainer)) {
+        if (checkOnTrainEpochEnd && !shouldSkip(trainer)) {
             runEarlyStoppingCheck(trainer);
         }
     }
 
     @Override
     public void onValidationEnd(Trainer trainer, LightningModule module) {
-        if (!Boolean.TRUE.equals(checkOnTrainEpochEnd) && !shouldSkip(trainer)) {
+        if (!checkOnTrainEpochEnd && !shouldSkip(trainer)) {
             runEarlyStoppingCheck(trainer);
         }
     }
@@ -148,14 +170,17 @@ public class EarlyStopping implements Callback {
         Map<String, Double> metrics = trainer.callbackMetrics();
         Double current = metrics.get(monitor);
         if (current == null) {
-            String message = "EarlyStopping could not find the monitored metric '" + monitor + "'. Logged metrics"
-                    + " are: " + String.join(", ", metrics.keySet()) + ". Log it with log(\"" + monitor
-                    + "\", ...) in validationStep, or fix monitor.";
+            String available = metrics.isEmpty()
+                    ? "No metrics are logged yet"
+                    : "Logged metrics are: " + String.join(", ", metrics.keySet());
+            String message = "EarlyStopping could not find the monitored metric '" + monitor + "'. " + available
+                    + ". Log it with log(\"" + monitor + "\", ...) in validationStep, or fix monitor.";
             if (strict) {
                 throw new MisconfigurationException(message);
             }
-            if (verbose) {
-                LOG.warn(message);
+            if (verbose || !warnedMissingMetric) {
+                warnedMissingMetric = true;
+                LOG.warn("{} With strict(false) this check is skipped and training goes on.", message);
             }
             return;
         }
@@ -245,7 +270,21 @@ public class EarlyStopping implements Callback {
         return stoppingReasonMessage;
     }
 
-    /** The patience: checks without improvement before stopping. */
+    /** {@code "min"} or {@code "max"}. */
+    public String mode() {
+        return maximize ? "max" : "min";
+    }
+
+    /**
+     * Whether the check runs at the end of the training epoch (true) or after each validation run (false); the
+     * setting, or the value resolved from the Trainer's flags at the start of the last run (before a run: false when
+     * not set).
+     */
+    public boolean checkOnTrainEpochEnd() {
+        return checkOnTrainEpochEndSetting != null ? checkOnTrainEpochEndSetting : checkOnTrainEpochEnd;
+    }
+
+    /** The patience: checks without improvement before stopping (restored from a checkpoint, as in Lightning). */
     public int patience() {
         return patience;
     }
@@ -292,7 +331,7 @@ public class EarlyStopping implements Callback {
             this.monitor = monitor;
         }
 
-        /** The least change that counts as an improvement (default 0). */
+        /** The least change that counts as an improvement (default 0); a change of exactly this much does not. */
         public Builder minDelta(double value) {
             minDelta = value;
             return this;
@@ -304,7 +343,7 @@ public class EarlyStopping implements Callback {
             return this;
         }
 
-        /** Whether each check's outcome is logged. */
+        /** Whether each check's outcome is logged, and every skipped check when the metric is missing. */
         public Builder verbose(boolean value) {
             verbose = value;
             return this;
@@ -319,7 +358,7 @@ public class EarlyStopping implements Callback {
             return this;
         }
 
-        /** Whether a missing metric is an error (default true) or skips the check. */
+        /** Whether a missing metric is an error (default true) or skips the check with a warning. */
         public Builder strict(boolean value) {
             strict = value;
             return this;
@@ -331,13 +370,13 @@ public class EarlyStopping implements Callback {
             return this;
         }
 
-        /** Stops as soon as the metric is better than this. */
+        /** Stops as soon as the metric is better than this (strictly); unset by default. */
         public Builder stoppingThreshold(double value) {
             stoppingThreshold = value;
             return this;
         }
 
-        /** Stops as soon as the metric is worse than this. */
+        /** Stops as soon as the metric is worse than this (strictly); unset by default. */
         public Builder divergenceThreshold(double value) {
             divergenceThreshold = value;
             return this;
