@@ -1,5 +1,7 @@
 package io.github.djllightning.callbacks;
 
+import io.github.djllightning.callback.NonFiniteLossException;
+import io.github.djllightning.callback.NonFiniteLossGuard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -3,6 +3,7 @@ package io.github.djllightning.trainer;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.callback.ModelCheckpoint;
 import io.github.djllightning.callback.ModelSummary;
+import io.github.djllightning.callback.NonFiniteLossGuard;
 import io.github.djllightning.callback.ProgressBar;
 import io.github.djllightning.callback.TerminalProgressBar;
 import io.github.djllightning.module.LightningModule;
@@ -15,7 +16,8 @@ import java.util.Set;
 
 /**
  * Builds the callback list: the user's callbacks, the defaults the flags turn on (checkpointing, progress bar, model
- * summary), the module's {@code configureCallbacks}, with checkpoint callbacks moved last.
+ * summary) and the non-finite-loss guard, the module's {@code configureCallbacks}, with checkpoint callbacks moved
+ * last.
  */
 final class CallbackResolver {
 
@@ -44,6 +46,10 @@ final class CallbackResolver {
         }
         if (bars == 0 && config.output().enableProgressBar()) {
             callbacks.add(new TerminalProgressBar());
+        }
+        // a non-finite loss fails fast unless the user chose another NonFiniteLossGuard action
+        if (callbacks.stream().noneMatch(c -> c instanceof NonFiniteLossGuard)) {
+            callbacks.add(new NonFiniteLossGuard());
         }
         boolean hasSummary = callbacks.stream().anyMatch(c -> c instanceof ModelSummary);
         if (!hasSummary && config.output().enableModelSummary()) {

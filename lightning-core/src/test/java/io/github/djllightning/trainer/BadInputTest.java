@@ -331,4 +331,23 @@ class BadInputTest extends EngineTest {
             assertThat(second.globalStep()).isEqualTo(2);
         }
     }
+
+    @Test
+    void aNanLossFailsFastByDefaultNamingEpochAndBatch() {
+        BoringModule module = new BoringModule() {
+            @Override
+            public Object trainingStep(Batch batch, int batchIdx) {
+                Object loss = super.trainingStep(batch, batchIdx);
+                return getTrainer().currentEpoch() == 1 && batchIdx == 2 ? ((NDArray) loss).mul(Float.NaN) : loss;
+            }
+        };
+        try (module) {
+            Trainer trainer = quiet(root).maxEpochs(3).build();
+            assertThatThrownBy(() -> trainer.fit(module, BoringModule.data(manager, 4)))
+                    .isInstanceOf(io.github.djllightning.callback.NonFiniteLossException.class)
+                    .hasMessageContaining("epoch 1")
+                    .hasMessageContaining("batch 2");
+            assertThat(trainer.globalStep()).as("the bad batch did not step").isEqualTo(6);
+        }
+    }
 }

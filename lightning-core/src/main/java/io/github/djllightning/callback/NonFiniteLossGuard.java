@@ -1,9 +1,8 @@
-package io.github.djllightning.callbacks;
+package io.github.djllightning.callback;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.dataset.Batch;
-import io.github.djllightning.callback.Callback;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;

@@ -1,4 +1,4 @@
-package io.github.djllightning.callbacks;
+package io.github.djllightning.callback;
 
 import io.github.djllightning.trainer.LightningException;
 
