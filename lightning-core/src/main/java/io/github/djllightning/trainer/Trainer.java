@@ -1145,6 +1145,33 @@ public final class Trainer {
     }
 
     /**
+     * Replaces the learning-rate schedulers of the running fit, as Lightning's callbacks assign {@code
+     * trainer.lr_scheduler_configs} (stochastic weight averaging swaps in its own schedule). The Trainer steps the new
+     * schedulers from then on and checkpoints save their states; to resume such a fit, install the same schedulers
+     * again by {@code onFitStart}, before the checkpoint's scheduler states are restored.
+     *
+     * @param configs the new scheduler configurations, each for one of {@link #optimizers()}
+     * @throws IllegalArgumentException if a scheduler drives an optimizer that is not one of this fit's
+     * @throws IllegalStateException outside a fit
+     */
+    public void setLrSchedulerConfigs(List<SchedulerConfig> configs) {
+        requireRun("setLrSchedulerConfigs");
+        if (fn != TrainerFn.FIT) {
+            throw new IllegalStateException("setLrSchedulerConfigs is available during fit only, not " + fn);
+        }
+        List<SchedulerConfig> copy = List.copyOf(configs);
+        for (SchedulerConfig config : copy) {
+            if (!ctx.optimizers().contains(config.scheduler().optimizer())) {
+                throw new IllegalArgumentException(config.scheduler().getClass().getSimpleName() + " drives "
+                        + config.scheduler().optimizer() + ", which is not an optimizer of this fit: "
+                        + ctx.optimizers());
+            }
+        }
+        ctx.setOptimizers(ctx.optimizers(), ctx.lightningOptimizers(), copy);
+        lastSchedulers = copy;
+    }
+
+    /**
      * Manual optimization's backward: hooks around the backward pass of the loss. Returns without a backward pass
      * when an {@code onBeforeBackward} hook called {@link #skipBackward()}.
      *
