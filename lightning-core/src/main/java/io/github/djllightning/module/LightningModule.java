@@ -527,12 +527,14 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
     }
 
     /**
-     * Undoes {@link #freeze()}: gradients for every parameter, training mode.
+     * Undoes {@link #freeze()}: gradients for every trainable parameter, training mode. Running statistics
+     * (normalization layers' running mean and variance) never take gradients.
      *
      * @return this module
      */
     public LightningModule unfreeze() {
-        freezeParameters(false);
+        freezeParameters(false, parameter -> parameter.getType() != Parameter.Type.RUNNING_MEAN
+                && parameter.getType() != Parameter.Type.RUNNING_VAR);
         return train();
     }
 

@@ -124,6 +124,30 @@ class ModuleBehaviourTest extends EngineTest {
     }
 
     @Test
+    void unfreezeLeavesRunningStatisticsWithoutGradientsSoBatchNormTrainsAgain() {
+        BoringModule module = new BoringModule() {
+            {
+                addChildBlock("norm", ai.djl.nn.norm.BatchNorm.builder().build());
+            }
+
+            @Override
+            public Object trainingStep(ai.djl.training.dataset.Batch batch, int batchIdx) {
+                return forward("norm", forward("layer", batch.getData().head())).square().mean();
+            }
+        };
+        try (module) {
+            quiet(root).maxEpochs(1).build().fit(module, BoringModule.data(manager, 2));
+            module.freeze();
+            module.unfreeze();
+            assertThat(module.parameters()).filteredOn(p -> p.getType() == Parameter.Type.RUNNING_MEAN
+                    || p.getType() == Parameter.Type.RUNNING_VAR).hasSize(2).noneMatch(Parameter::requiresGradient);
+            Trainer again = quiet(root).maxEpochs(1).build();
+            again.fit(module, BoringModule.data(manager, 2));
+            assertThat(again.globalStep()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aFrozenModuleStillPredictsAndStaysInEvalMode() {
         BoringModule module = new BoringModule();
         try (module) {
