@@ -99,8 +99,9 @@ class CrashSafetyTest extends EngineTest {
             Set<String> temps = checkFolder(folder, where);
             Set<String> fresh = new TreeSet<>(temps);
             fresh.removeAll(leftovers);
-            // a temporary file can only be left by the one write that was in progress
-            assertThat(fresh).as("temporary files left by %s", where).hasSizeLessThanOrEqualTo(inWrite ? 1 : 0);
+            // a temporary file can only be left by the one write that was in progress (under heavy load the kill can
+            // land after a write began but before its BEGIN line reached this process, so this is not tied to inWrite)
+            assertThat(fresh).as("temporary files left by %s", where).hasSizeLessThanOrEqualTo(1);
             assertThat(temps).as("temporary files of earlier rounds stay as they were, %s", where)
                     .containsAll(leftovers);
             leftovers = temps;
