@@ -29,7 +29,8 @@ import java.util.Optional;
  * <p><b>Order.</b> With {@code shuffle}, the order of epoch {@code e} is a uniformly random permutation that depends
  * only on {@code (seed, e)} ({@link #sampleOrder(int)}), so a resumed run sees the same batches as an uninterrupted
  * one, and {@link #iterator(NDManager, int, long)} can start mid-epoch without loading the skipped batches. Without
- * shuffle the order is sequential.
+ * shuffle the order is sequential. Each batch of a dataset tells which samples it holds: {@link Batch#getIndices()} is
+ * their slice of the order (a batch of ready-made batches keeps the indices it came with).
  *
  * <p><b>Memory.</b> Each batch lives in a fresh sub-manager of the manager passed to {@code iterator}, and the caller
  * closes it. Batches of a plain {@link ArrayDataset} or a {@link MnistDataset} (and of their splits from {@link

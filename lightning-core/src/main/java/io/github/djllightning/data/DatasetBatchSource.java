@@ -28,6 +28,8 @@ import java.util.Arrays;
  *       getByIndices} when shuffled, so overrides are honoured.
  *   <li>Any other dataset: {@code get} per sample, stacked with {@link Batchifier#STACK}.
  * </ul>
+ *
+ * <p>Every batch reports the dataset indices of its samples through {@link Batch#getIndices()}.
  */
 final class DatasetBatchSource implements BatchSource {
 
@@ -157,7 +159,8 @@ final class DatasetBatchSource implements BatchSource {
                     Batchifier.STACK,
                     Batchifier.STACK,
                     to,
-                    size);
+                    size,
+                    new SampleIndices(order, from, to));
         } catch (Exception | Error e) {
             manager.close();
             throw e;

@@ -60,7 +60,8 @@ final class IterableBatchSource implements BatchSource {
                     Batchifier.STACK,
                     Batchifier.STACK,
                     batch.getProgress(),
-                    batch.getProgressTotal());
+                    batch.getProgressTotal(),
+                    batch.getIndices());
         } catch (RuntimeException | Error e) {
             manager.close();
             throw e;

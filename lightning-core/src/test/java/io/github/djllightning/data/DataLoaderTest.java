@@ -217,6 +217,30 @@ class DataLoaderTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2, 3, 4})
+    void everyBatchReportsTheDatasetIndicesOfItsSamples(int route) {
+        RandomAccessDataset dataset = routes().get(route).apply(manager);
+        for (boolean shuffle : new boolean[] {false, true}) {
+            DataLoader loader = DataLoader.of(dataset).batchSize(4).shuffle(shuffle).seed(5).prefetch(1).build();
+            long[] order = loader.sampleOrder(1);
+            for (long start : new long[] {0, 2}) {
+                List<Object> reported = new ArrayList<>();
+                try (BatchIterator it = loader.iterator(manager, 1, start)) {
+                    while (it.hasNext()) {
+                        try (Batch batch = it.next()) {
+                            assertThat(batch.getIndices()).hasSize(batch.getSize());
+                            reported.addAll(batch.getIndices());
+                        }
+                    }
+                }
+                assertThat(reported).containsExactlyElementsOf(
+                        LongStream.of(order).skip(start * 4).boxed().collect(Collectors.toList()));
+            }
+            assertThat(samples(loader, 1, 0)).containsExactly(order);
+        }
+    }
+
     @Test
     void resumingDoesNotLoadTheSkippedBatches() {
         RecordDataset dataset = new RecordDataset(20);
