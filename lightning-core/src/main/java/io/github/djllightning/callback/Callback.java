@@ -7,6 +7,7 @@ import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -165,6 +166,15 @@ public interface Callback {
 
     /** Fires when a checkpoint is being written; the callback may add entries to it. */
     default void onSaveCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint) {}
+
+    /**
+     * Fires after a checkpoint file was written completely (by a checkpoint callback, an interrupt or {@link
+     * Trainer#saveCheckpoint}), for callbacks that copy, upload or index checkpoints. An exception thrown here ends
+     * the run like any callback's, but the file stays written.
+     *
+     * @param path the file just written
+     */
+    default void onCheckpointSaved(Trainer trainer, LightningModule module, Path path) {}
 
     /** Fires when a checkpoint is being restored, before {@link #loadStateDict}. */
     default void onLoadCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint) {}

@@ -67,6 +67,8 @@ public enum Hook {
     PREDICT_STEP("predict_step", LogRule.FORBIDDEN),
     ON_EXCEPTION("on_exception", LogRule.FORBIDDEN),
     ON_SAVE_CHECKPOINT("on_save_checkpoint", LogRule.FORBIDDEN),
+    /** After a checkpoint file is written; Lightning has no such callback hook (its loggers get one). */
+    ON_CHECKPOINT_SAVED("on_checkpoint_saved", LogRule.FORBIDDEN),
     ON_LOAD_CHECKPOINT("on_load_checkpoint", LogRule.FORBIDDEN);
 
     private final String lightningName;

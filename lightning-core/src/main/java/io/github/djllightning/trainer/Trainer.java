@@ -1107,6 +1107,13 @@ public final class Trainer {
             module.onSaveCheckpoint(checkpoint);
         }
         CheckpointWriter.write(checkpoint, path);
+        if (ctx != null) {
+            ctx.hooks().callbacks(Hook.ON_CHECKPOINT_SAVED, c -> c.onCheckpointSaved(this, module, path));
+        } else {
+            for (Callback callback : callbacks) {
+                callback.onCheckpointSaved(this, module, path);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ for the module

@@ -174,4 +174,27 @@ class ModelCheckpointTest extends EngineTest {
         }
         assertThat(Files.exists(root.resolve("plain"))).isFalse();
     }
+
+    @Test
+    void callbacksHearOfEveryCheckpointFileOnceItIsComplete() throws IOException {
+        List<String> heard = new java.util.ArrayList<>();
+        Callback listener = new Callback() {
+            @Override
+            public void onCheckpointSaved(Trainer trainer, io.github.djllightning.module.LightningModule module,
+                    Path path) {
+                // the file is complete when the hook fires: it reads as a checkpoint of the current step
+                assertThat(io.github.djllightning.checkpoint.CheckpointReader.readEntries(path))
+                        .containsEntry("global_step", trainer.globalStep());
+                heard.add(root.relativize(path).toString());
+            }
+        };
+        ModelCheckpoint checkpoint = ModelCheckpoint.builder().dirpath(root.resolve("ck")).saveLast(true).build();
+        try (BoringModule module = new BoringModule()) {
+            Trainer trainer = trainer(checkpoint).callbacks(listener).maxEpochs(2).build();
+            trainer.fit(module, BoringModule.data(manager, 2));
+            trainer.saveCheckpoint(root.resolve("manual.ckpt"), true);
+        }
+        assertThat(heard).containsExactly("ck/epoch=0-step=2.ckpt", "ck/last.ckpt", "ck/epoch=1-step=4.ckpt",
+                "ck/last.ckpt", "manual.ckpt");
+    }
 }
