@@ -5,6 +5,7 @@ import ai.djl.training.dataset.Dataset.Usage;
 import ai.djl.training.dataset.RandomAccessDataset;
 import io.github.djllightning.callback.ModelCheckpoint;
 import io.github.djllightning.callbacks.EarlyStopping;
+import io.github.djllightning.callbacks.FilePredictionWriter;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.Datasets;
 import io.github.djllightning.data.MnistDataset;
@@ -21,7 +22,8 @@ import java.util.Map;
  * The seed's validation, test and early-stopping sections on a real task: an MNIST classifier trained on 55,000
  * images, validated on the other 5,000 (a seeded random split), stopped early when {@code val_accuracy} stops
  * improving, checkpointed at its best, and tested on the 10,000 test images with the best checkpoint. Then the best
- * model is loaded from its checkpoint and predicts with Monte Carlo dropout.
+ * model is loaded from its checkpoint and predicts with Monte Carlo dropout, and a prediction writer saves its
+ * predictions of the whole test set to files.
  *
  * <p>Arguments (all optional): {@code --epochs N} (5), {@code --batch-size N} (64), {@code --root DIR} (where {@code
  * lightning_logs} goes; the working directory).
@@ -64,7 +66,24 @@ public final class MnistClassifierExample {
                 System.out.printf(Locale.ROOT, "Test accuracy: %.4f%n", accuracy);
                 System.out.println("RESULT test_accuracy=" + accuracy);
             }
-            monteCarloDropout(Path.of(checkpoint.bestModelPath()), test);
+            Path best = Path.of(checkpoint.bestModelPath());
+            monteCarloDropout(best, test);
+            writePredictions(best, testLoader, trainer.logDir().resolve("predictions"));
+        }
+    }
+
+    /**
+     * The seed's distributed-inference section, on one process: a prediction writer saves the predictions of the
+     * whole test set and the indices of their images to files, and the Trainer keeps nothing in memory.
+     */
+    private static void writePredictions(Path best, DataLoader testLoader, Path outputDir) {
+        try (LitClassifier trained = LightningModule.loadFromCheckpoint(LitClassifier.class, best)) {
+            FilePredictionWriter writer = new FilePredictionWriter(outputDir, "epoch");
+            Trainer predictor = Trainer.builder().logger(false).enableProgressBar(false).enableModelSummary(false)
+                    .callbacks(writer).build();
+            predictor.predict(trained, List.of(testLoader), false);
+            System.out.println("Predictions written to " + writer.predictionsFile() + " and "
+                    + writer.batchIndicesFile());
         }
     }
 

@@ -53,5 +53,11 @@ class MnistClassifierExampleTest {
         }
         assertThat(rows).isEqualTo(8);
         assertThat(right).isGreaterThanOrEqualTo(7);
+        // the prediction writer saved all 10,000 test predictions and their image indices
+        Matcher written = Pattern.compile("Predictions written to (\\S+) and (\\S+)").matcher(printed);
+        assertThat(written.find()).as(printed).isTrue();
+        assertThat(Path.of(written.group(1))).exists();
+        String indices = Files.readString(Path.of(written.group(2)));
+        assertThat(indices).contains("9999");
     }
 }
