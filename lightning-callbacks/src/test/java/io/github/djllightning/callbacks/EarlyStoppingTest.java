@@ -12,9 +12,6 @@ import io.github.djllightning.testing.TestTrainers;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,18 +43,6 @@ class EarlyStoppingTest extends EngineTest {
 
     private Trainer fit(EarlyStopping es, List<Double> valLosses, int maxEpochs) {
         return fit(es, valLosses, 1, maxEpochs, b -> b);
-    }
-
-    private static String capturingStderr(Runnable action) {
-        PrintStream previous = System.err;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(previous);
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
     }
 
     private static int occurrences(String text, String part) {
@@ -123,7 +108,7 @@ class EarlyStoppingTest extends EngineTest {
     void anImprovementMustBeLargerThanMinDelta() {
         EarlyStopping es = EarlyStopping.builder("val_loss").minDelta(0.25).patience(2).verbose(true).build();
         // 0.75 improves by exactly minDelta: not enough; 0.5 improves by 0.5; 0.25 ties again, twice
-        String log = capturingStderr(() -> fit(es, List.of(1.0, 0.75, 0.5, 0.25), 20));
+        String log = TestTrainers.capturingStderr(() -> fit(es, List.of(1.0, 0.75, 0.5, 0.25), 20));
 
         assertThat(es.bestScore()).isEqualTo(0.5);
         assertThat(es.stoppedEpoch()).isEqualTo(4);
@@ -163,9 +148,9 @@ class EarlyStoppingTest extends EngineTest {
     @Test
     void verboseLogsEveryDecisionAndQuietLogsNone() {
         EarlyStopping verbose = EarlyStopping.builder("val_loss").patience(1).verbose(true).build();
-        String loud = capturingStderr(() -> fit(verbose, List.of(1.0, 0.5, 0.75), 10));
+        String loud = TestTrainers.capturingStderr(() -> fit(verbose, List.of(1.0, 0.5, 0.75), 10));
         EarlyStopping quiet = EarlyStopping.builder("val_loss").patience(1).build();
-        String silent = capturingStderr(() -> fit(quiet, List.of(1.0, 0.5, 0.75), 10));
+        String silent = TestTrainers.capturingStderr(() -> fit(quiet, List.of(1.0, 0.5, 0.75), 10));
 
         assertThat(loud).contains("Metric val_loss improved. New best score: 1.000")
                 .contains("Metric val_loss improved by 0.500 >= min_delta = 0.0. New best score: 0.500")
@@ -191,7 +176,7 @@ class EarlyStoppingTest extends EngineTest {
     void nonStrictWarnsOnceAboutAMissingMetricAndTrainingGoesOn() {
         EarlyStopping es = EarlyStopping.builder("val_los").strict(false).patience(1).build();
         Trainer[] trainer = new Trainer[1];
-        String log = capturingStderr(() -> trainer[0] = fit(es, List.of(1.0), 4));
+        String log = TestTrainers.capturingStderr(() -> trainer[0] = fit(es, List.of(1.0), 4));
 
         assertThat(trainer[0].currentEpoch()).isEqualTo(4);
         assertThat(trainer[0].shouldStop()).isFalse();
@@ -199,7 +184,7 @@ class EarlyStoppingTest extends EngineTest {
         assertThat(log).contains("training goes on");
 
         EarlyStopping verbose = EarlyStopping.builder("val_los").strict(false).verbose(true).build();
-        String every = capturingStderr(() -> fit(verbose, List.of(1.0), 4));
+        String every = TestTrainers.capturingStderr(() -> fit(verbose, List.of(1.0), 4));
         assertThat(occurrences(every, "could not find the monitored metric 'val_los'")).isEqualTo(4);
     }
 

@@ -16,9 +16,6 @@ import io.github.djllightning.trainer.LightningOptimizer;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -113,18 +110,6 @@ class NonFiniteLossGuardTest extends EngineTest {
         return true;
     }
 
-    private static String capturingStderr(Runnable action) {
-        PrintStream previous = System.err;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(previous);
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
     // ------------------------------------------------------------------ FAIL
 
     @Test
@@ -169,7 +154,7 @@ class NonFiniteLossGuardTest extends EngineTest {
         DataLoader data = BoringModule.data(manager, 3);
         NonFiniteLossGuard guard = new NonFiniteLossGuard(NonFiniteLossGuard.Action.SKIP_BATCH);
         AtomicReference<List<float[]>> skipped = new AtomicReference<>();
-        String log = capturingStderr(() -> skipped.set(
+        String log = TestTrainers.capturingStderr(() -> skipped.set(
                 fit(new PoisonedModule(Float.NaN, "0:1", "1:0", "1:2"), data, 2, guard, b -> b)));
         // the same run where trainingStep returns null at those batches (Lightning's way to skip one)
         List<float[]> reference = fit(new EveryEpochNone(Set.of("0:1", "1:0", "1:2")), data, 2, null, b -> b);
@@ -258,7 +243,7 @@ class NonFiniteLossGuardTest extends EngineTest {
         DataLoader data = BoringModule.data(manager, 3);
         NonFiniteLossGuard guard = NonFiniteLossGuard.of("warn");
         AtomicReference<List<float[]>> weights = new AtomicReference<>();
-        String log = capturingStderr(
+        String log = TestTrainers.capturingStderr(
                 () -> weights.set(fit(new PoisonedModule(Float.NaN, "0:1"), data, 2, guard, b -> b)));
 
         // one NaN step makes every weight NaN, and every later loss with them

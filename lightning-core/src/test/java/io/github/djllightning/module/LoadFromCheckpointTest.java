@@ -25,10 +25,7 @@ import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.testing.EngineTest;
 import io.github.djllightning.testing.TestTrainers;
 import io.github.djllightning.trainer.Trainer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -230,18 +227,6 @@ class LoadFromCheckpointTest extends EngineTest {
         return out;
     }
 
-    private static String capturingStderr(Runnable action) {
-        PrintStream previous = System.err;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(previous);
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
     // ------------------------------------------------------------------ tests
 
     @Test
@@ -328,7 +313,7 @@ class LoadFromCheckpointTest extends EngineTest {
 
     @Test
     void theSeedsEncoderAndDecoderArePassedAsExtraArgumentsAndTheHyperparametersOnlyRecorded() {
-        String warnings = capturingStderr(() -> {
+        String warnings = TestTrainers.capturingStderr(() -> {
             try (SeedAutoEncoder trained = new SeedAutoEncoder(encoder(), decoder())) {
                 assertThat(trained.hparams()).isEqualTo(Map.of("note", "seed"));
                 Path file = trainAndSave(trained, "seed");
@@ -367,7 +352,7 @@ class LoadFromCheckpointTest extends EngineTest {
 
     @Test
     void aMapConstructorReceivesTheStoredValuesAndLayersAreLeftOutWithAWarning() {
-        String warnings = capturingStderr(() -> {
+        String warnings = TestTrainers.capturingStderr(() -> {
             Map<String, Object> hparams = new LinkedHashMap<>();
             hparams.put("lr", 1e-2);
             hparams.put("code", 3);

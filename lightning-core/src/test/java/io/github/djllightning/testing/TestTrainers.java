@@ -108,4 +108,22 @@ public final class TestTrainers {
         }
         return true;
     }
+
+    /**
+     * Runs an action and returns what it printed to standard error (where the test logging binding writes).
+     *
+     * @param action the action
+     * @return the captured text
+     */
+    public static String capturingStderr(Runnable action) {
+        java.io.PrintStream previous = System.err;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(previous);
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
 }
