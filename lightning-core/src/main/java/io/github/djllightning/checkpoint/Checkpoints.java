@@ -51,6 +51,9 @@ public final class Checkpoints {
         Map<String, Object> loops = new LinkedHashMap<>();
         loops.put("fit_loop", trainer.fitLoop().stateDict());
         entries.put("loops", loops);
+        Map<String, Object> elapsed = new LinkedHashMap<>();
+        elapsed.put("train", trainer.trainingTime().toNanos() / 1e9);
+        entries.put("time_elapsed", elapsed);
         if (!module.isInitialized()) {
             org.slf4j.LoggerFactory.getLogger(Checkpoints.class).warn("Saving a checkpoint of {} before all of its"
                     + " layers ran once: the layers not created yet have no weights in it, and resuming from it will"

@@ -152,6 +152,13 @@ final class CheckpointConnector {
             throw new MisconfigurationException("You restored a checkpoint with currentEpoch=" + epochsDone
                     + ", but the Trainer has maxEpochs=" + maxEpochs + ". Raise maxEpochs to train further.");
         }
+        Object elapsed = entries.get("time_elapsed");
+        if (elapsed instanceof Map && ((Map<?, ?>) elapsed).get("train") instanceof Number) {
+            double seconds = ((Number) ((Map<?, ?>) elapsed).get("train")).doubleValue();
+            if (seconds >= 0 && Double.isFinite(seconds)) {
+                trainer.restoreTrainingTime(java.time.Duration.ofNanos((long) (seconds * 1e9)));
+            }
+        }
         Object precision = entries.get("precision");
         if (precision instanceof Map) {
             Object saved = ((Map<?, ?>) precision).get("precision");

@@ -80,6 +80,8 @@ public final class Trainer {
     private ScalarCache scalars;
     private int accumulateGradBatches;
     private long trainStartNanos;
+    /** Training time of the runs before a resume, restored from the checkpoint. */
+    private long restoredTrainingNanos;
     private List<Optimizer> lastOptimizers = List.of();
     private List<SchedulerConfig> lastSchedulers = List.of();
     private LightningModule lastFitModule;
@@ -308,6 +310,8 @@ public final class Trainer {
         stopReason = null;
         interruptSignal = null;
         interruptFromSignal = false;
+        restoredTrainingNanos = 0;
+        trainStartNanos = 0;
         fitLoop.epochLoop().valLoop().resetData();
         try (SignalConnector signals = SignalConnector.register(this)) {
             run(TrainerFn.FIT, module, datamodule, sources(module, datamodule, train, val, null, null), ckptPath,
@@ -807,10 +811,26 @@ public final class Trainer {
         throw new TrainingInterruptedException(signal, file);
     }
 
+    /**
+     * The training time of this fit so far, including that of the runs a resumed fit continues (so {@code maxTime}
+     * spans resumes, as Lightning's does).
+     *
+     * @return the time since training started, plus the restored time; zero before a fit trains
+     */
+    public java.time.Duration trainingTime() {
+        long current = fn == TrainerFn.FIT && trainStartNanos != 0 ? System.nanoTime() - trainStartNanos : 0;
+        return java.time.Duration.ofNanos(restoredTrainingNanos + current);
+    }
+
+    /** Sets the training time of the runs before a resume (from a checkpoint). */
+    void restoreTrainingTime(java.time.Duration before) {
+        restoredTrainingNanos = before.toNanos();
+    }
+
     /** Called after every training batch: enforces maxTime. */
     public void afterTrainBatch() {
         if (config.stopping().maxTime() != null && !shouldStop
-                && System.nanoTime() - trainStartNanos >= config.stopping().maxTime().toNanos()) {
+                && trainingTime().toNanos() >= config.stopping().maxTime().toNanos()) {
             requestStop("maxTime=" + config.stopping().maxTime() + " reached");
         }
     }

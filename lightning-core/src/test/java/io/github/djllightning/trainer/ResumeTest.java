@@ -390,6 +390,36 @@ class ResumeTest extends EngineTest {
         }
     }
 
+    @Test
+    void maxTimeSpansResumes() {
+        Path file = root.resolve("slow.ckpt");
+        io.github.djllightning.callback.Callback slow = new io.github.djllightning.callback.Callback() {
+            @Override
+            public void onTrainBatchEnd(Trainer trainer, LightningModule module, Map<String, Object> outputs,
+                    Batch batch, int batchIdx) {
+                try {
+                    Thread.sleep(60);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            Trainer trainer = TestTrainers.quiet(root).maxEpochs(1).callbacks(slow).build();
+            trainer.fit(module, trainLoader());
+            assertThat(trainer.trainingTime()).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(8 * 60));
+            trainer.saveCheckpoint(file);
+        }
+        try (DropoutAutoEncoder module = new DropoutAutoEncoder()) {
+            // the checkpointed run trained for more than 0.4 s already: the resumed fit stops after one batch
+            Trainer trainer = TestTrainers.quiet(root.resolve("b")).maxEpochs(5)
+                    .maxTime(java.time.Duration.ofMillis(400)).build();
+            trainer.fit(module, trainLoader(), file.toString());
+            assertThat(trainer.globalStep()).isEqualTo(9);
+            assertThat(trainer.stopReason()).contains("maxTime");
+        }
+    }
+
     /** A data module and a callback with state: both come back from the checkpoint, under their keys. */
     @Test
     void dataModuleAndCallbackStatesComeBack() {
