@@ -2,6 +2,7 @@ package io.github.djllightning.tuner;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.data.DataLoader;
@@ -221,6 +222,7 @@ final class BatchSizeSearch {
         if (loader.datasetSize() >= 0) {
             datasetLength = loader.datasetSize();
         }
+        releaseCachedMemory();
         Meter meter = new Meter(options.memoryBudgetBytes());
         Trainer trainer = search.trainerBuilder(options.stepsPerTrial(), 0)
                 .limitTrainBatches(1.0)
@@ -233,11 +235,22 @@ final class BatchSizeSearch {
                 throw e;
             }
             LOG.info("Batch size {} ran out of memory: {}", size, OutOfMemory.describe(e));
+            releaseCachedMemory();
             trials.add(new BatchSizeResult.Trial(size, false, meter.peak));
             return false;
         }
         trials.add(new BatchSizeResult.Trial(size, true, meter.peak));
         return true;
+    }
+
+    /**
+     * Gives the blocks the GPU allocator keeps cached back to the device, as Lightning does between trials, so a trial
+     * after a failed one starts with the device's memory free.
+     */
+    private void releaseCachedMemory() {
+        if (module.device().isGpu()) {
+            JniUtils.emptyCudaCache();
+        }
     }
 
     /** Counts each training step's tensor bytes and enforces the budget. */
