@@ -226,7 +226,7 @@ final class BatchSizeSearch {
         Meter meter = new Meter(options.memoryBudgetBytes());
         Trainer trainer = search.trainerBuilder(options.stepsPerTrial(), 0)
                 .limitTrainBatches(1.0)
-                .callbacks(search.guard(), meter)
+                .callbacks(search.guard(), Search.lenientLossCheck(), meter)
                 .build();
         try {
             trainer.fit(module, loader);

@@ -53,7 +53,7 @@ final class LrSearch {
         Recorder recorder = new Recorder(options);
         try (Search search = new Search(owner, module, datamodule, ".lr_find_")) {
             Trainer trainer = search.trainerBuilder(options.numTraining(), options.numTraining())
-                    .callbacks(search.guard(), recorder)
+                    .callbacks(search.guard(), Search.lenientLossCheck(), recorder)
                     .build();
             search.runThenRestore(() -> fit.accept(trainer));
         }

@@ -154,6 +154,17 @@ final class Search implements AutoCloseable {
     }
 
     /**
+     * The non-finite-loss check of a search: it only warns, since a search may diverge on purpose (the
+     * learning-rate sweep does) and ends by itself when it does.
+     *
+     * @return the callback, to add after {@link #guard()}
+     */
+    static Callback lenientLossCheck() {
+        return new io.github.djllightning.callback.NonFiniteLossGuard(
+                io.github.djllightning.callback.NonFiniteLossGuard.Action.WARN);
+    }
+
+    /**
      * The callback every fit of the search carries first: it notes the fit's optimizers and schedulers, and saves
      * the snapshot just before the first backward pass or optimizer step of the search (so the layers exist, and
      * nothing has changed them yet).
