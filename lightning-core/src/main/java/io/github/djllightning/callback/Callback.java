@@ -17,7 +17,8 @@ import java.util.Map;
  * the same name; the one exception is {@link #onTrainEpochEnd}, where callbacks that {@linkplain #monitorsMetrics()
  * monitor metrics} run after the module so they can see what it logged there. Every {@code ...Start} hook has its
  * {@code ...End}, unless an exception ends the run, which is reported to {@link #onException}. Callbacks run on the
- * training thread: they must be fast, must not block, and must not call back into {@code fit}/{@code validate}.
+ * training thread: they must be fast, must not block, and must not call {@code fit}/{@code validate} of the Trainer
+ * that runs them (another Trainer may run, as the tuner callbacks do).
  * An exception thrown by a callback ends the run and is rethrown by the Trainer after {@link #onException}.
  *
  * <p>Nesting of a {@code fit}: setup, onFitStart, [onSanityCheckStart, validation hooks, onSanityCheckEnd],
