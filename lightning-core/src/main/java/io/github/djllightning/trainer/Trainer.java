@@ -440,6 +440,32 @@ public final class Trainer {
         return evaluate(TrainerFn.TEST, module, datamodule, null, null);
     }
 
+    /**
+     * Validates the module on the validation data of a data module (or, when it is null, of the module's own hooks)
+     * with the weights of a checkpoint.
+     *
+     * @param module the module (its weights are replaced by the checkpoint's)
+     * @param datamodule the data module, or null for the module's own loaders
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null keeps the module's weights
+     * @return per loader, the metrics logged in validation
+     */
+    public List<Map<String, Double>> validate(LightningModule module, LightningDataModule datamodule, String ckptPath) {
+        return evaluate(TrainerFn.VALIDATE, module, datamodule, null, ckptPath);
+    }
+
+    /**
+     * Tests the module on the test data of a data module (or, when it is null, of the module's own hooks) with the
+     * weights of a checkpoint.
+     *
+     * @param module the module (its weights are replaced by the checkpoint's)
+     * @param datamodule the data module, or null for the module's own loaders
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null keeps the module's weights
+     * @return per loader, the metrics logged in test
+     */
+    public List<Map<String, Double>> test(LightningModule module, LightningDataModule datamodule, String ckptPath) {
+        return evaluate(TrainerFn.TEST, module, datamodule, null, ckptPath);
+    }
+
     @SuppressWarnings("unchecked")
     private List<Map<String, Double>> evaluate(
             TrainerFn evalFn,
@@ -478,6 +504,19 @@ public final class Trainer {
      */
     public List<List<Object>> predict(LightningModule module, LightningDataModule datamodule) {
         return predictRun(module, datamodule, null, true, null);
+    }
+
+    /**
+     * Predicts with the module on the prediction data of a data module (or, when it is null, of the module's own
+     * hooks) with the weights of a checkpoint, keeping the predictions.
+     *
+     * @param module the module (its weights are replaced by the checkpoint's)
+     * @param datamodule the data module, or null for the module's own loaders
+     * @param ckptPath a {@code .ckpt} file, {@code "last"} or {@code "best"}; null keeps the module's weights
+     * @return per loader, the prediction of each batch
+     */
+    public List<List<Object>> predict(LightningModule module, LightningDataModule datamodule, String ckptPath) {
+        return predictRun(module, datamodule, null, true, ckptPath);
     }
 
     /**
