@@ -8,6 +8,11 @@
 #                                                      lightning_logs, or --checkpoint FILE), embedding 4 fake images
 #   scripts/run-example.sh mnist-classifier            an MNIST classifier with validation, early stopping, the
 #                                                      best checkpoint tested, and MC-dropout predictions
+#   scripts/run-example.sh cli fit --trainer.max_epochs=1 --model.hidden=64 --data.batch_size=32
+#                                                      the classifier through LightningCLI (cli --help lists the
+#                                                      options; --print_config prints the resolved YAML)
+#   scripts/run-example.sh plain-args --layer_1_dim 64 --devices 1
+#                                                      the classifier with a hand-made argparse-style command line
 #   scripts/run-example.sh overhead-benchmark          Trainer vs a hand-written DJL loop, and memory growth
 #
 # MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
@@ -15,7 +20,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder load-from-checkpoint mnist-classifier overhead-benchmark"
+examples="autoencoder cli load-from-checkpoint mnist-classifier overhead-benchmark plain-args"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -29,7 +34,7 @@ case " ${examples} " in
 esac
 
 case "${name}" in
-  autoencoder|load-from-checkpoint|mnist-classifier|overhead-benchmark) "${root}/scripts/fetch-mnist.sh" ;;
+  autoencoder|cli|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args) "${root}/scripts/fetch-mnist.sh" ;;
 esac
 
 cd "${root}"

@@ -44,4 +44,25 @@ public final class Args {
         }
         return out;
     }
+
+    /**
+     * An integer argument.
+     *
+     * @param options the parsed arguments
+     * @param name the name, without dashes
+     * @param defaultValue the value when the argument is not given
+     * @return the value
+     * @throws IllegalArgumentException naming the argument when its value is not an integer
+     */
+    public static int intValue(Map<String, String> options, String name, int defaultValue) {
+        String value = options.get(name);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Option --" + name + " takes an integer, got '" + value + "'");
+        }
+    }
 }

@@ -4,6 +4,8 @@ import io.github.djllightning.examples.autoencoder.AutoEncoderExample;
 import io.github.djllightning.examples.autoencoder.LoadFromCheckpointExample;
 import io.github.djllightning.examples.benchmark.OverheadBenchmark;
 import io.github.djllightning.examples.classifier.MnistClassifierExample;
+import io.github.djllightning.examples.cli.ClassifierCli;
+import io.github.djllightning.examples.cli.PlainArgsExample;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,9 +23,11 @@ public final class Examples {
 
     static {
         EXAMPLES.put("autoencoder", AutoEncoderExample::main);
+        EXAMPLES.put("cli", ClassifierCli::main);
         EXAMPLES.put("load-from-checkpoint", LoadFromCheckpointExample::main);
         EXAMPLES.put("mnist-classifier", MnistClassifierExample::main);
         EXAMPLES.put("overhead-benchmark", OverheadBenchmark::main);
+        EXAMPLES.put("plain-args", PlainArgsExample::main);
     }
 
     private Examples() {}

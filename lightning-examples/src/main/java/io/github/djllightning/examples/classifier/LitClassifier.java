@@ -20,8 +20,20 @@ import io.github.djllightning.optim.OptimizerConfig;
  */
 public class LitClassifier extends LightningModule {
 
-    /** The hyperparameters. */
-    public record HParams(int hidden, float dropout, double lr) {}
+    /**
+     * The hyperparameters.
+     *
+     * @param hidden the units of the hidden layer
+     * @param dropout the dropout rate after it
+     * @param lr Adam's learning rate
+     */
+    public record HParams(int hidden, float dropout, double lr) {
+
+        /** The defaults: 256 hidden units, dropout 0.2, learning rate 1e-3 (also the command line's defaults). */
+        public static HParams defaults() {
+            return new HParams(256, 0.2f, 1e-3);
+        }
+    }
 
     private final Block model;
     private final double lr;
@@ -43,7 +55,7 @@ public class LitClassifier extends LightningModule {
 
     /** The defaults: 256 hidden units, dropout 0.2, learning rate 1e-3. */
     public static LitClassifier create() {
-        return new LitClassifier(new HParams(256, 0.2f, 1e-3));
+        return new LitClassifier(HParams.defaults());
     }
 
     /** The class scores (logits) of flattened images. */
