@@ -3,6 +3,7 @@ package io.github.djllightning.trainer;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.log.Logger;
 import io.github.djllightning.profile.Profiler;
+import io.github.djllightning.profile.Profilers;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -606,6 +607,19 @@ public record TrainerConfig(
         /** Profiles the run with this profiler. */
         public Builder<T> profiler(Profiler value) {
             profiler = Objects.requireNonNull(value, "profiler");
+            return this;
+        }
+
+        /**
+         * Profiles the run with a new profiler of this name, with its defaults: {@code "simple"}, {@code "advanced"}
+         * or {@code "pytorch"} (see {@link Profilers#byName}). An unknown name is reported by {@link #build()}.
+         */
+        public Builder<T> profiler(String name) {
+            try {
+                profiler = Profilers.byName(name);
+            } catch (IllegalArgumentException e) {
+                errors.add(e.getMessage());
+            }
             return this;
         }
 
