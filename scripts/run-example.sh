@@ -14,13 +14,14 @@
 #   scripts/run-example.sh plain-args --layer_1_dim 64 --devices 1
 #                                                      the classifier with a hand-made argparse-style command line
 #   scripts/run-example.sh overhead-benchmark          Trainer vs a hand-written DJL loop, and memory growth
+#   scripts/run-example.sh profiler-overhead-benchmark what profiling costs per step (none / on / simple)
 #
 # MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
 # come from Maven; nothing is downloaded when the example runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder cli load-from-checkpoint mnist-classifier overhead-benchmark plain-args"
+examples="autoencoder cli load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -47,7 +48,7 @@ jvm_opts=()
 case "${name}" in
   # a fixed, pre-touched heap so resident-memory growth measures native memory, and one intra-op thread so the
   # engine's thread pool does not compete with the JIT on small machines (both loops run with the same settings)
-  overhead-benchmark) jvm_opts=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch -Dai.djl.pytorch.num_threads=1) ;;
+  overhead-benchmark|profiler-overhead-benchmark) jvm_opts=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch -Dai.djl.pytorch.num_threads=1) ;;
 esac
 
 exec java -Dai.djl.offline=true "${jvm_opts[@]}" ${JAVA_OPTS:-} \

@@ -3,6 +3,7 @@ package io.github.djllightning.examples;
 import io.github.djllightning.examples.autoencoder.AutoEncoderExample;
 import io.github.djllightning.examples.autoencoder.LoadFromCheckpointExample;
 import io.github.djllightning.examples.benchmark.OverheadBenchmark;
+import io.github.djllightning.examples.benchmark.ProfilerOverheadBenchmark;
 import io.github.djllightning.examples.classifier.MnistClassifierExample;
 import io.github.djllightning.examples.cli.ClassifierCli;
 import io.github.djllightning.examples.cli.PlainArgsExample;
@@ -28,6 +29,7 @@ public final class Examples {
         EXAMPLES.put("mnist-classifier", MnistClassifierExample::main);
         EXAMPLES.put("overhead-benchmark", OverheadBenchmark::main);
         EXAMPLES.put("plain-args", PlainArgsExample::main);
+        EXAMPLES.put("profiler-overhead-benchmark", ProfilerOverheadBenchmark::main);
     }
 
     private Examples() {}
