@@ -619,6 +619,12 @@ public final class Trainer {
             status = TrainerStatus.FINISHED;
         } catch (RuntimeException | Error e) {
             interrupt(e);
+            try {
+                // a failed run still ends its profiling (a recording, the engine's profiling session)
+                config.profiler().teardown(runFn.toString());
+            } catch (RuntimeException secondary) {
+                e.addSuppressed(secondary);
+            }
             release(runManager, e);
             throw e;
         }
