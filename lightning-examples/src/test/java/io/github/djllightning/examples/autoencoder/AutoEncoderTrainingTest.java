@@ -12,6 +12,7 @@ import ai.djl.training.dataset.Dataset.Usage;
 import io.github.djllightning.callback.Callback;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.MnistDataset;
+import io.github.djllightning.log.CsvLogger;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.trainer.Trainer;
 import java.nio.file.Files;
@@ -48,6 +49,8 @@ class AutoEncoderTrainingTest {
                     .defaultRootDir(root)
                     .enableProgressBar(false)
                     .callbacks(recorder)
+                    // metrics.csv is read below; the default logger is TensorBoard's with lightning-loggers present
+                    .loggers(new CsvLogger(root))
                     .logEveryNSteps(10)
                     .build();
             DataLoader testLoader = DataLoader.of(test).batchSize(128).build();
