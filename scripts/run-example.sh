@@ -21,7 +21,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder cli load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark"
+examples="autoencoder cli debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -35,7 +35,7 @@ case " ${examples} " in
 esac
 
 case "${name}" in
-  autoencoder|cli|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args) "${root}/scripts/fetch-mnist.sh" ;;
+  autoencoder|cli|debug|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args) "${root}/scripts/fetch-mnist.sh" ;;
 esac
 
 cd "${root}"

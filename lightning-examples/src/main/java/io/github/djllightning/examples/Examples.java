@@ -7,6 +7,7 @@ import io.github.djllightning.examples.benchmark.ProfilerOverheadBenchmark;
 import io.github.djllightning.examples.classifier.MnistClassifierExample;
 import io.github.djllightning.examples.cli.ClassifierCli;
 import io.github.djllightning.examples.cli.PlainArgsExample;
+import io.github.djllightning.examples.debug.DebugExample;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -25,6 +26,7 @@ public final class Examples {
     static {
         EXAMPLES.put("autoencoder", AutoEncoderExample::main);
         EXAMPLES.put("cli", ClassifierCli::main);
+        EXAMPLES.put("debug", DebugExample::main);
         EXAMPLES.put("load-from-checkpoint", LoadFromCheckpointExample::main);
         EXAMPLES.put("mnist-classifier", MnistClassifierExample::main);
         EXAMPLES.put("overhead-benchmark", OverheadBenchmark::main);
