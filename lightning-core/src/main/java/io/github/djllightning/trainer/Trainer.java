@@ -80,7 +80,7 @@ public final class Trainer {
     private ScalarCache scalars;
     private int accumulateGradBatches;
     private long trainStartNanos;
-    /** Training time of the runs before a resume, restored from the checkpoint. */
+    /** Training time not counted by the running clock: the runs before a resume, and finished training. */
     private long restoredTrainingNanos;
     private List<Optimizer> lastOptimizers = List.of();
     private List<SchedulerConfig> lastSchedulers = List.of();
@@ -318,7 +318,13 @@ public final class Trainer {
                     c -> {
                         fitLoop.runSanityCheck(c);
                         trainStartNanos = System.nanoTime();
-                        fitLoop.run(c);
+                        try {
+                            fitLoop.run(c);
+                        } finally {
+                            // the clock stops with training: a checkpoint saved after fit keeps the time trained
+                            restoredTrainingNanos += System.nanoTime() - trainStartNanos;
+                            trainStartNanos = 0;
+                        }
                         return null;
                     });
         }
@@ -860,10 +866,11 @@ public final class Trainer {
      * The training time of this fit so far, including that of the runs a resumed fit continues (so {@code maxTime}
      * spans resumes, as Lightning's does).
      *
-     * @return the time since training started, plus the restored time; zero before a fit trains
+     * @return the time spent training (the clock runs from the first training batch to the end of training), plus
+     *     the restored time; zero before a fit trains
      */
     public java.time.Duration trainingTime() {
-        long current = fn == TrainerFn.FIT && trainStartNanos != 0 ? System.nanoTime() - trainStartNanos : 0;
+        long current = trainStartNanos != 0 ? System.nanoTime() - trainStartNanos : 0;
         return java.time.Duration.ofNanos(restoredTrainingNanos + current);
     }
 
