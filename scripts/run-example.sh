@@ -15,13 +15,15 @@
 #                                                      the classifier with a hand-made argparse-style command line
 #   scripts/run-example.sh overhead-benchmark          Trainer vs a hand-written DJL loop, and memory growth
 #   scripts/run-example.sh profiler-overhead-benchmark what profiling costs per step (none / on / simple)
+#   scripts/run-example.sh compare-run --batch-size 32 one run of scripts/compare-lightning.sh: our Trainer on the
+#                                                      autoencoder, printing steps/s, startup, test MSE, peak RSS
 #
 # MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
 # come from Maven; nothing is downloaded when the example runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder cli debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark"
+examples="autoencoder cli compare-run debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -35,7 +37,7 @@ case " ${examples} " in
 esac
 
 case "${name}" in
-  autoencoder|cli|debug|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args) "${root}/scripts/fetch-mnist.sh" ;;
+  autoencoder|cli|compare-run|debug|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args) "${root}/scripts/fetch-mnist.sh" ;;
 esac
 
 cd "${root}"
@@ -48,6 +50,7 @@ jvm_opts=()
 case "${name}" in
   # a fixed, pre-touched heap so resident-memory growth measures native memory, and one intra-op thread so the
   # engine's thread pool does not compete with the JIT on small machines (both loops run with the same settings)
+  compare-run) jvm_opts=(-Dai.djl.pytorch.num_threads=1) ;;
   overhead-benchmark|profiler-overhead-benchmark) jvm_opts=(-Xms1g -Xmx1g -XX:+AlwaysPreTouch -Dai.djl.pytorch.num_threads=1) ;;
 esac
 

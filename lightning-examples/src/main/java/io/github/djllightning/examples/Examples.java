@@ -2,6 +2,7 @@ package io.github.djllightning.examples;
 
 import io.github.djllightning.examples.autoencoder.AutoEncoderExample;
 import io.github.djllightning.examples.autoencoder.LoadFromCheckpointExample;
+import io.github.djllightning.examples.benchmark.CompareRun;
 import io.github.djllightning.examples.benchmark.OverheadBenchmark;
 import io.github.djllightning.examples.benchmark.ProfilerOverheadBenchmark;
 import io.github.djllightning.examples.classifier.MnistClassifierExample;
@@ -26,6 +27,7 @@ public final class Examples {
     static {
         EXAMPLES.put("autoencoder", AutoEncoderExample::main);
         EXAMPLES.put("cli", ClassifierCli::main);
+        EXAMPLES.put("compare-run", CompareRun::main);
         EXAMPLES.put("debug", DebugExample::main);
         EXAMPLES.put("load-from-checkpoint", LoadFromCheckpointExample::main);
         EXAMPLES.put("mnist-classifier", MnistClassifierExample::main);
