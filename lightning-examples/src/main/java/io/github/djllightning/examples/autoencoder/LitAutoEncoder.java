@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.TorchInit;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.OptimizerConfig;
 
@@ -31,20 +31,20 @@ public class LitAutoEncoder extends LightningModule {
         this.decoder = addChildBlock("decoder", decoder);
     }
 
-    /** The seed's encoder: {@code Linear(784, 64), ReLU, Linear(64, 3)}. */
+    /** The seed's encoder: {@code Linear(784, 64), ReLU, Linear(64, 3)}, initialized as in PyTorch. */
     public static Block encoder() {
         return new SequentialBlock()
-                .add(Linear.builder().setUnits(64).build())
+                .add(TorchInit.linear(64, 28 * 28))
                 .add(Activation::relu)
-                .add(Linear.builder().setUnits(3).build());
+                .add(TorchInit.linear(3, 64));
     }
 
-    /** The seed's decoder: {@code Linear(3, 64), ReLU, Linear(64, 784)}. */
+    /** The seed's decoder: {@code Linear(3, 64), ReLU, Linear(64, 784)}, initialized as in PyTorch. */
     public static Block decoder() {
         return new SequentialBlock()
-                .add(Linear.builder().setUnits(64).build())
+                .add(TorchInit.linear(64, 3))
                 .add(Activation::relu)
-                .add(Linear.builder().setUnits(28 * 28).build());
+                .add(TorchInit.linear(28 * 28, 64));
     }
 
     /** The seed module with its encoder and decoder. */
