@@ -11,7 +11,6 @@ import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -76,21 +75,14 @@ public final class CsvLogger implements Logger {
     private static final String PREFIX_JOIN = "-";
     private static final String STEP = "step";
     private static final String EPOCH = "epoch";
-    private static final String VERSION_FOLDER = "version_";
     private static final CSVFormat FORMAT = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').get();
 
-    private final Path saveDir;
-    private final String name;
-    private final String givenVersion;
-    private final boolean givenNumeric;
+    private final RunFolder folder;
     private final String prefix;
     private final List<Map<String, Double>> pending = new ArrayList<>();
     private final Map<String, Object> hparams = new LinkedHashMap<>();
     private final Set<String> integral;
 
-    private String version;
-    private boolean numericVersion;
-    private Path logDir;
     private boolean fileChecked;
     private List<String> fileHeader;
     private Set<String> fileColumns;
@@ -106,10 +98,7 @@ public final class CsvLogger implements Logger {
     }
 
     private CsvLogger(Builder builder) {
-        this.saveDir = builder.saveDir;
-        this.name = builder.name == null ? "" : builder.name;
-        this.givenVersion = builder.version;
-        this.givenNumeric = builder.numericVersion;
+        this.folder = new RunFolder(builder.saveDir, builder.name, builder.version, builder.numericVersion);
         this.prefix = builder.prefix == null ? "" : builder.prefix;
         this.integral = prefix.isEmpty() ? Set.of(STEP, EPOCH) : Set.of(STEP, EPOCH, prefix + PREFIX_JOIN + EPOCH);
     }
@@ -126,38 +115,24 @@ public final class CsvLogger implements Logger {
 
     @Override
     public String name() {
-        return name;
+        return folder.name();
     }
 
     /** {@inheritDoc} Without an explicit version, scans the experiment folder on the first call. */
     @Override
-    public synchronized String version() {
-        if (version == null) {
-            if (givenVersion != null) {
-                version = givenVersion;
-                numericVersion = givenNumeric;
-            } else {
-                version = Integer.toString(nextVersion());
-                numericVersion = true;
-            }
-        }
-        return version;
+    public String version() {
+        return folder.version();
     }
 
     @Override
     public Path saveDir() {
-        return saveDir;
+        return folder.saveDir();
     }
 
     /** {@inheritDoc} The folder is created on the first write, not here. */
     @Override
-    public synchronized Path logDir() {
-        if (logDir == null) {
-            String v = version();
-            String folder = numericVersion ? VERSION_FOLDER + v : v;
-            logDir = experimentDir().resolve(folder);
-        }
-        return logDir;
+    public Path logDir() {
+        return folder.logDir();
     }
 
     /** The metric name prefix (empty for none). */
@@ -236,46 +211,10 @@ public final class CsvLogger implements Logger {
 
     @Override
     public String toString() {
-        return "CsvLogger(" + (logDir != null ? logDir : experimentDir()) + ")";
+        return "CsvLogger(" + folder + ")";
     }
 
     // ------------------------------------------------------------------ versions
-
-    private Path experimentDir() {
-        return name.isEmpty() ? saveDir : saveDir.resolve(name);
-    }
-
-    private int nextVersion() {
-        Path root = experimentDir();
-        if (!Files.isDirectory(root)) {
-            return 0;
-        }
-        int max = -1;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, VERSION_FOLDER + "*")) {
-            for (Path entry : entries) {
-                String suffix = entry.getFileName().toString().substring(VERSION_FOLDER.length());
-                if (isDigits(suffix) && suffix.length() < 10 && Files.isDirectory(entry)) {
-                    max = Math.max(max, Integer.parseInt(suffix));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "CsvLogger could not list " + root + " to pick the next version: " + e.getMessage(), e);
-        }
-        return max + 1;
-    }
-
-    private static boolean isDigits(String text) {
-        if (text.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < text.length(); i++) {
-            if (text.charAt(i) < '0' || text.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
 
     // ------------------------------------------------------------------ metrics file
 

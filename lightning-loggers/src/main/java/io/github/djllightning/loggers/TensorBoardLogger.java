@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.github.djllightning.checkpoint.ParameterNames;
 import io.github.djllightning.log.Logger;
+import io.github.djllightning.log.RunFolder;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.util.AtomicFiles;
 import java.io.BufferedWriter;
@@ -13,7 +14,6 @@ import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,20 +70,13 @@ public final class TensorBoardLogger implements Logger {
     /** The prefix of event file names. */
     public static final String EVENT_FILE_PREFIX = "events.out.tfevents.";
 
-    private static final String VERSION_FOLDER = "version_";
     private static final String PREFIX_JOIN = "-";
 
-    private final Path saveDir;
-    private final String name;
-    private final String givenVersion;
-    private final boolean givenNumeric;
+    private final RunFolder folder;
     private final String prefix;
     private final boolean defaultHpMetric;
     private final Map<String, Object> hparams = new LinkedHashMap<>();
 
-    private String version;
-    private boolean numericVersion;
-    private Path logDir;
     private EventFileWriter writer;
     private final List<Path> eventFiles = new ArrayList<>();
     private boolean sessionOpen;
@@ -98,10 +91,7 @@ public final class TensorBoardLogger implements Logger {
     }
 
     private TensorBoardLogger(Builder builder) {
-        this.saveDir = builder.saveDir;
-        this.name = builder.name == null ? "" : builder.name;
-        this.givenVersion = builder.version;
-        this.givenNumeric = builder.numericVersion;
+        this.folder = new RunFolder(builder.saveDir, builder.name, builder.version, builder.numericVersion);
         this.prefix = builder.prefix == null ? "" : builder.prefix;
         this.defaultHpMetric = builder.defaultHpMetric;
     }
@@ -119,37 +109,24 @@ public final class TensorBoardLogger implements Logger {
 
     @Override
     public String name() {
-        return name;
+        return folder.name();
     }
 
     /** {@inheritDoc} Without an explicit version, scans the experiment folder on the first call. */
     @Override
-    public synchronized String version() {
-        if (version == null) {
-            if (givenVersion != null) {
-                version = givenVersion;
-                numericVersion = givenNumeric;
-            } else {
-                version = Integer.toString(nextVersion());
-                numericVersion = true;
-            }
-        }
-        return version;
+    public String version() {
+        return folder.version();
     }
 
     @Override
     public Path saveDir() {
-        return saveDir;
+        return folder.saveDir();
     }
 
     /** {@inheritDoc} The folder is created on the first write, not here. */
     @Override
-    public synchronized Path logDir() {
-        if (logDir == null) {
-            String v = version();
-            logDir = experimentDir().resolve(numericVersion ? VERSION_FOLDER + v : v);
-        }
-        return logDir;
+    public Path logDir() {
+        return folder.logDir();
     }
 
     /** The metric name prefix (empty for none). */
@@ -279,7 +256,7 @@ public final class TensorBoardLogger implements Logger {
 
     @Override
     public String toString() {
-        return "TensorBoardLogger(" + (logDir != null ? logDir : experimentDir()) + ")";
+        return "TensorBoardLogger(" + folder + ")";
     }
 
     // ------------------------------------------------------------------ events
@@ -318,31 +295,6 @@ public final class TensorBoardLogger implements Logger {
     }
 
     // ------------------------------------------------------------------ versions
-
-    private Path experimentDir() {
-        return name.isEmpty() ? saveDir : saveDir.resolve(name);
-    }
-
-    private int nextVersion() {
-        Path root = experimentDir();
-        if (!Files.isDirectory(root)) {
-            return 0;
-        }
-        int max = -1;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, VERSION_FOLDER + "*")) {
-            for (Path entry : entries) {
-                String suffix = entry.getFileName().toString().substring(VERSION_FOLDER.length());
-                if (!suffix.isEmpty() && suffix.length() < 10 && suffix.chars().allMatch(c -> c >= '0' && c <= '9')
-                        && Files.isDirectory(entry)) {
-                    max = Math.max(max, Integer.parseInt(suffix));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "TensorBoardLogger could not list " + root + " to pick the next version: " + e.getMessage(), e);
-        }
-        return max + 1;
-    }
 
     // ------------------------------------------------------------------ hyperparameters
 
