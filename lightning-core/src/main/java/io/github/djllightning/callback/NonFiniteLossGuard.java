@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  *       null, {@code globalStep} still counts the batch, and what the module logged for it (a NaN {@code
  *       train_loss}) stays in its metrics.
  *   <li>{@link Action#WARN} only reports, and training goes on with the non-finite loss, as in Lightning.
+ *   <li>{@link Action#OFF} does not look at the loss at all (no host read per step).
  * </ul>
  *
  * <p>Skipped and warned batches are reported once per epoch with their details, then summed up at the epoch's end,
@@ -46,7 +47,12 @@ public class NonFiniteLossGuard implements Callback {
         /** Skip the batch's backward pass (and so its optimizer step), and go on. */
         SKIP_BATCH,
         /** Log a warning and go on with the non-finite loss. */
-        WARN
+        WARN,
+        /**
+         * No check at all, as in Lightning: the loss is not read on the host, so a GPU run keeps queueing work
+         * without one synchronization per step.
+         */
+        OFF
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(NonFiniteLossGuard.class);
@@ -70,7 +76,7 @@ public class NonFiniteLossGuard implements Callback {
      */
     public NonFiniteLossGuard(Action action) {
         if (action == null) {
-            throw new MisconfigurationException("NonFiniteLossGuard needs an action: FAIL, SKIP_BATCH or WARN,"
+            throw new MisconfigurationException("NonFiniteLossGuard needs an action: FAIL, SKIP_BATCH, WARN or OFF,"
                     + " got null.");
         }
         this.action = action;
@@ -79,7 +85,7 @@ public class NonFiniteLossGuard implements Callback {
     /**
      * A guard from an action's name, as a configuration file would give it.
      *
-     * @param action {@code "fail"}, {@code "skip_batch"} or {@code "warn"} (any case)
+     * @param action {@code "fail"}, {@code "skip_batch"}, {@code "warn"} or {@code "off"} (any case)
      * @return the guard
      */
     public static NonFiniteLossGuard of(String action) {
@@ -89,7 +95,7 @@ public class NonFiniteLossGuard implements Callback {
                 return new NonFiniteLossGuard(candidate);
             }
         }
-        throw new MisconfigurationException("NonFiniteLossGuard action must be one of fail, skip_batch, warn; got '"
+        throw new MisconfigurationException("NonFiniteLossGuard action must be one of fail, skip_batch, warn, off; got '"
                 + action + "'.");
     }
 
@@ -117,6 +123,9 @@ public class NonFiniteLossGuard implements Callback {
 
     @Override
     public void onBeforeBackward(Trainer trainer, LightningModule module, NDArray loss) {
+        if (action == Action.OFF) {
+            return;
+        }
         double value = hostValue(loss);
         if (Double.isFinite(value)) {
             return;

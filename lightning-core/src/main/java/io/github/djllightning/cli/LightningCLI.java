@@ -154,6 +154,10 @@ public final class LightningCLI {
                 err.println("Run '" + programName + " --help' for the options.");
             }
             return e.exitCode();
+        } catch (RuntimeException e) {
+            // a failure of the run itself (a misconfiguration, a non-finite loss, the engine): reported, exit code 1
+            err.println(programName + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return CliException.FAILURE;
         }
     }
 

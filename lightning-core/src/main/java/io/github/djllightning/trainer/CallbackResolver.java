@@ -73,9 +73,12 @@ final class CallbackResolver {
         for (Callback callback : fromModule) {
             replaced.add(callback.getClass());
         }
+        boolean moduleGuard = fromModule.stream().anyMatch(c -> c instanceof NonFiniteLossGuard);
         List<Callback> merged = new ArrayList<>();
         for (Callback callback : base) {
-            if (!replaced.contains(callback.getClass())) {
+            // a module's loss guard of any kind replaces the Trainer's
+            boolean guardReplaced = moduleGuard && callback instanceof NonFiniteLossGuard;
+            if (!replaced.contains(callback.getClass()) && !guardReplaced) {
                 merged.add(callback);
             }
         }

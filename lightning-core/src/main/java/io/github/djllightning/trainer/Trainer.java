@@ -88,6 +88,8 @@ public final class Trainer {
     private Long runSeed;
     private volatile String interruptSignal;
     private volatile boolean interruptFromSignal;
+    /** Whether the profiler was set up for the running stage and not torn down yet. */
+    private boolean profilerOpen;
 
     /**
      * Creates a Trainer.
@@ -625,11 +627,14 @@ public final class Trainer {
             status = TrainerStatus.FINISHED;
         } catch (RuntimeException | Error e) {
             interrupt(e);
-            try {
-                // a failed run still ends its profiling (a recording, the engine's profiling session)
-                config.profiler().teardown(runFn.toString());
-            } catch (RuntimeException secondary) {
-                e.addSuppressed(secondary);
+            if (profilerOpen) {
+                profilerOpen = false;
+                try {
+                    // a failed run still ends its profiling (a recording, the engine's profiling session)
+                    config.profiler().teardown(runFn.toString());
+                } catch (RuntimeException secondary) {
+                    e.addSuppressed(secondary);
+                }
             }
             release(runManager, e);
             throw e;
@@ -657,6 +662,7 @@ public final class Trainer {
             TrainerFn runFn, Hooks hooks, String ckptPath, Function<RunContext, Object> stageBody) {
         ConfigurationValidator.verify(ctx, runFn);
         config.profiler().setup(runFn.toString(), logDir());
+        profilerOpen = true;
         if (datamodule != null) {
             hooks.module(Hook.PREPARE_DATA, datamodule::prepareData);
         }
@@ -708,6 +714,7 @@ public final class Trainer {
         for (Logger logger : loggers) {
             logger.finish("success");
         }
+        profilerOpen = false;
         config.profiler().teardown(runFn.toString());
         return result;
     }

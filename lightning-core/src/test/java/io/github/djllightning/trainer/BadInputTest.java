@@ -350,4 +350,26 @@ class BadInputTest extends EngineTest {
             assertThat(trainer.globalStep()).as("the bad batch did not step").isEqualTo(6);
         }
     }
+
+    @Test
+    void theLossGuardCanBeSwitchedOffAndAModulesGuardReplacesTheDefault() {
+        BoringModule module = new BoringModule() {
+            @Override
+            public Object trainingStep(Batch batch, int batchIdx) {
+                return ((NDArray) super.trainingStep(batch, batchIdx)).mul(Float.NaN);
+            }
+
+            @Override
+            public List<io.github.djllightning.callback.Callback> configureCallbacks() {
+                return List.of(new io.github.djllightning.callback.NonFiniteLossGuard(
+                        io.github.djllightning.callback.NonFiniteLossGuard.Action.OFF) { });
+            }
+        };
+        try (module) {
+            Trainer trainer = quiet(root).maxEpochs(1).build();
+            trainer.fit(module, BoringModule.data(manager, 3));
+            assertThat(trainer.globalStep()).as("trained on, as Lightning would").isEqualTo(3);
+            assertThat(module.parameters().get(0).getArray().isNaN().any().getBoolean()).isTrue();
+        }
+    }
 }

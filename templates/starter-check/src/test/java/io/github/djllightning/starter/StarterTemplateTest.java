@@ -106,6 +106,7 @@ class StarterTemplateTest {
         Process process = builder.start();
         boolean finished = process.waitFor(5, TimeUnit.MINUTES);
         if (!finished) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }
         String log = Files.readString(tmp.resolve("build.log"), StandardCharsets.UTF_8);
