@@ -23,7 +23,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder cli compare-run debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark"
+examples="autoencoder cli compare-run debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark transfer-learning"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2
@@ -37,7 +37,7 @@ case " ${examples} " in
 esac
 
 case "${name}" in
-  autoencoder|cli|compare-run|debug|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args) "${root}/scripts/fetch-mnist.sh" ;;
+  autoencoder|cli|compare-run|debug|load-from-checkpoint|mnist-classifier|overhead-benchmark|plain-args|transfer-learning) "${root}/scripts/fetch-mnist.sh" ;;
 esac
 
 cd "${root}"
