@@ -15,8 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,8 +28,6 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 import org.slf4j.LoggerFactory;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * Writes metrics to {@code metrics.csv} and hyperparameters to {@code hparams.yaml} in a run folder; the Trainer's
@@ -168,13 +164,8 @@ public final class CsvLogger implements Logger {
     public synchronized void logHyperparams(Map<String, Object> params) {
         hparams.putAll(params);
         Path file = logDir().resolve(HPARAMS_FILE);
-        DumperOptions options = new DumperOptions();
-        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-        options.setIndent(2);
-        String text = new Yaml(options).dump(plain(hparams));
         try {
-            Files.createDirectories(file.getParent());
-            replaceAtomically(file, writer -> writer.write(text));
+            HparamsYaml.write(file, hparams);
         } catch (IOException e) {
             throw new UncheckedIOException("CsvLogger could not write " + file + ": " + e.getMessage(), e);
         }
@@ -352,48 +343,6 @@ public final class CsvLogger implements Logger {
         });
     }
 
-    // ------------------------------------------------------------------ hyperparameters
-
-    private static Object plain(Object value) {
-        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Integer
-                || value instanceof Long || value instanceof Double || value instanceof Float
-                || value instanceof Short || value instanceof Byte) {
-            return value;
-        }
-        if (value instanceof Number || value instanceof Character || value instanceof Enum<?>) {
-            return value.toString();
-        }
-        if (value instanceof Map<?, ?>) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
-                out.put(String.valueOf(entry.getKey()), plain(entry.getValue()));
-            }
-            return out;
-        }
-        if (value instanceof Collection<?>) {
-            List<Object> out = new ArrayList<>();
-            for (Object item : (Collection<?>) value) {
-                out.add(plain(item));
-            }
-            return out;
-        }
-        if (value.getClass().isArray()) {
-            return plain(arrayToList(value));
-        }
-        return value.toString();
-    }
-
-    private static List<Object> arrayToList(Object array) {
-        if (array instanceof Object[]) {
-            return Arrays.asList((Object[]) array);
-        }
-        int length = java.lang.reflect.Array.getLength(array);
-        List<Object> out = new ArrayList<>(length);
-        for (int i = 0; i < length; i++) {
-            out.add(java.lang.reflect.Array.get(array, i));
-        }
-        return out;
-    }
 
     /** Configures a {@link CsvLogger}. */
     public static final class Builder {

@@ -4,27 +4,20 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.github.djllightning.checkpoint.ParameterNames;
+import io.github.djllightning.log.HparamsYaml;
 import io.github.djllightning.log.Logger;
 import io.github.djllightning.log.RunFolder;
 import io.github.djllightning.module.LightningModule;
-import io.github.djllightning.util.AtomicFiles;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * Writes TensorBoard event files: every metric as a scalar, the hyperparameters for TensorBoard's HPARAMS tab, and
@@ -294,23 +287,12 @@ public final class TensorBoardLogger implements Logger {
         }
     }
 
-    // ------------------------------------------------------------------ versions
-
     // ------------------------------------------------------------------ hyperparameters
 
     private void writeHparamsYaml() {
         Path file = logDir().resolve(HPARAMS_FILE);
-        DumperOptions options = new DumperOptions();
-        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-        options.setIndent(2);
-        String text = new Yaml(options).dump(plain(hparams));
         try {
-            Files.createDirectories(file.getParent());
-            AtomicFiles.write(file, out -> {
-                Writer yaml = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
-                yaml.write(text);
-                yaml.flush();
-            });
+            HparamsYaml.write(file, hparams);
         } catch (IOException e) {
             throw failure(file, e);
         }
@@ -334,28 +316,6 @@ public final class TensorBoardLogger implements Logger {
         }
     }
 
-    private static Object plain(Object value) {
-        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Integer
-                || value instanceof Long || value instanceof Double || value instanceof Float
-                || value instanceof Short || value instanceof Byte) {
-            return value;
-        }
-        if (value instanceof Map<?, ?> map) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> entry : map.entrySet()) {
-                out.put(String.valueOf(entry.getKey()), plain(entry.getValue()));
-            }
-            return out;
-        }
-        if (value instanceof Collection<?> collection) {
-            List<Object> out = new ArrayList<>();
-            for (Object item : collection) {
-                out.add(plain(item));
-            }
-            return out;
-        }
-        return value.toString();
-    }
 
     /** Configures a {@link TensorBoardLogger}. */
     public static final class Builder {
