@@ -9,21 +9,16 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djllightning.checkpoint.PyTorchWeightsTest.AutoEncoderBlock;
 import io.github.djllightning.testing.EngineTest;
-import java.io.File;
+import io.github.djllightning.testing.PythonEnv;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,9 +39,6 @@ import org.opentest4j.TestAbortedException;
 class PyTorchInteropTest extends EngineTest {
 
     private static final double TOLERANCE = 1e-5;
-    private static final long PROBE_SECONDS = 120;
-    private static final long VENV_SECONDS = 180;
-    private static final long PIP_SECONDS = 900;
     private static final long SCRIPT_SECONDS = 180;
     private static final int SEED = 20240607;
 
@@ -146,81 +138,11 @@ class PyTorchInteropTest extends EngineTest {
     /** Finds or prepares a Python with torch and safetensors, or skips the calling tests saying why. */
     static final class PythonEnvironment {
 
-        private static final String IMPORTS = "import torch, safetensors, safetensors.torch, numpy";
-
         private PythonEnvironment() {}
 
-        static Path venv() {
-            String configured = System.getProperty("djl.lightning.pyenv");
-            return configured != null && !configured.isBlank()
-                    ? Path.of(configured)
-                    : Path.of(System.getProperty("user.home"), ".cache", "djl-lightning", "pyenv");
-        }
-
-        static synchronized Path pythonWithTorch() throws IOException, InterruptedException {
-            Path venv = venv();
-            Path python = venvPython(venv);
-            if (works(python)) {
-                return python;
-            }
-            Files.createDirectories(venv.toAbsolutePath().getParent());
-            Path lock = venv.resolveSibling(venv.getFileName() + ".lock");
-            // one build at a time across test JVMs: a second one waits, then finds the environment ready
-            try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = channel.lock()) {
-                if (works(python)) {
-                    return python;
-                }
-                long start = System.nanoTime();
-                Path log = venv.resolveSibling(venv.getFileName() + "-setup.log");
-                Files.deleteIfExists(log);
-                if (!Files.isExecutable(python)) {
-                    String system = systemPython();
-                    System.out.println("Creating the Python environment " + venv + " with " + system);
-                    Result created = run(List.of(system, "-m", "venv", "--clear", venv.toString()), null, log,
-                            VENV_SECONDS);
-                    Assumptions.assumeTrue(created.ok() && Files.isExecutable(python),
-                            () -> "'" + system + " -m venv' failed (" + created.describe()
-                                    + "); install python3-venv to run the PyTorch interop tests");
-                }
-                System.out.println("Installing torch, safetensors and numpy into " + venv + " (log: " + log + ")");
-                Result installed = run(List.of(python.toString(), "-m", "pip", "install", "--no-input",
-                        "--disable-pip-version-check", "--timeout", "20", "--retries", "0",
-                        "torch", "safetensors", "numpy"), null, log, PIP_SECONDS);
-                Assumptions.assumeTrue(installed.ok(), () -> "pip could not install torch, safetensors and"
-                        + " numpy (" + installed.describe() + "; no access to a package index?). Output:\n"
-                        + tail(installed.output + installed.errors, 2000));
-                Assumptions.assumeTrue(works(python), () -> "pip installed the packages but '" + IMPORTS
-                        + "' still fails in " + python);
-                System.out.printf(Locale.ROOT, "Python environment %s ready in %.1f s%n", venv,
-                        (System.nanoTime() - start) / 1e9);
-                return python;
-            }
-        }
-
-        private static Path venvPython(Path venv) {
-            boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
-            return windows ? venv.resolve("Scripts").resolve("python.exe") : venv.resolve("bin").resolve("python");
-        }
-
-        private static boolean works(Path python) throws IOException, InterruptedException {
-            return Files.isExecutable(python)
-                    && run(List.of(python.toString(), "-c", IMPORTS), null, null, PROBE_SECONDS).ok();
-        }
-
-        private static String systemPython() throws IOException, InterruptedException {
-            for (String candidate : List.of("python3", "python")) {
-                try {
-                    Result version = run(List.of(candidate, "--version"), null, null, 30);
-                    if (version.ok() && version.output.contains("Python 3")) {
-                        return candidate;
-                    }
-                } catch (IOException e) {
-                    // not on the PATH; try the next name
-                }
-            }
-            Assumptions.abort("no python3 on the PATH; the PyTorch interop tests need Python 3 with venv");
-            throw new AssertionError("unreachable");
+        static Path pythonWithTorch() throws IOException, InterruptedException {
+            return PythonEnv.pythonWith("import torch, safetensors, safetensors.torch, numpy",
+                    List.of("torch", "safetensors", "numpy"), "the PyTorch interop tests");
         }
 
         /**
@@ -233,88 +155,13 @@ class PyTorchInteropTest extends EngineTest {
             List<String> command = new ArrayList<>();
             command.add(python.toString());
             command.addAll(arguments);
-            Result result = run(command, workDir, null, SCRIPT_SECONDS);
-            System.out.print(result.output);
+            PythonEnv.Result result = PythonEnv.run(command, workDir, null, SCRIPT_SECONDS);
+            System.out.print(result.output());
             if (!result.ok()) {
-                System.err.println("Python failed (" + result.describe() + "):\n" + result.errors);
-                fail("the PyTorch side failed (" + result.describe() + "): " + tail(result.errors, 4000));
+                System.err.println("Python failed (" + result.describe() + "):\n" + result.errors());
+                fail("the PyTorch side failed (" + result.describe() + "): " + PythonEnv.tail(result.errors(), 4000));
             }
-            return result.output;
-        }
-
-        /** The outcome of a process: its exit code (or a timeout) and its two output streams. */
-        static final class Result {
-            final int exitCode;
-            final boolean timedOut;
-            final long seconds;
-            final String output;
-            final String errors;
-
-            Result(int exitCode, boolean timedOut, long seconds, String output, String errors) {
-                this.exitCode = exitCode;
-                this.timedOut = timedOut;
-                this.seconds = seconds;
-                this.output = output;
-                this.errors = errors;
-            }
-
-            boolean ok() {
-                return !timedOut && exitCode == 0;
-            }
-
-            String describe() {
-                return timedOut ? "timed out after " + seconds + " s" : "exit code " + exitCode;
-            }
-        }
-
-        /**
-         * Runs a command with a time limit, its outputs going to files so that neither pipe can fill up and block it.
-         * A command still running at the limit is killed with its child processes.
-         *
-         * @param log where to append both outputs as well, or null
-         */
-        static Result run(List<String> command, Path workDir, Path log, long timeoutSeconds)
-                throws IOException, InterruptedException {
-            File out = File.createTempFile("interop-out", ".txt");
-            File err = File.createTempFile("interop-err", ".txt");
-            try {
-                ProcessBuilder builder = new ProcessBuilder(command)
-                        .redirectInput(ProcessBuilder.Redirect.from(new File(nullDevice())))
-                        .redirectOutput(out)
-                        .redirectError(err);
-                if (workDir != null) {
-                    builder.directory(workDir.toFile());
-                }
-                builder.environment().put("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-                builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-                Process process = builder.start();
-                boolean finished = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-                if (!finished) {
-                    process.descendants().forEach(ProcessHandle::destroyForcibly);
-                    process.destroyForcibly();
-                    process.waitFor(10, TimeUnit.SECONDS);
-                }
-                String stdout = Files.readString(out.toPath(), StandardCharsets.UTF_8);
-                String stderr = Files.readString(err.toPath(), StandardCharsets.UTF_8);
-                if (log != null) {
-                    Files.writeString(log, "$ " + String.join(" ", command) + "\n" + stdout + stderr,
-                            StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                }
-                return new Result(finished ? process.exitValue() : -1, !finished, timeoutSeconds, stdout,
-                        stderr.isEmpty() ? stdout : stderr);
-            } finally {
-                Files.deleteIfExists(out.toPath());
-                Files.deleteIfExists(err.toPath());
-            }
-        }
-
-        private static String nullDevice() {
-            return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows") ? "NUL"
-                    : "/dev/null";
-        }
-
-        private static String tail(String text, int characters) {
-            return text.length() <= characters ? text : "..." + text.substring(text.length() - characters);
+            return result.output();
         }
     }
 }

@@ -16,6 +16,7 @@ import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.TestTrainers;
 import io.github.djllightning.trainer.Trainer;
+import io.github.djllightning.testing.PythonEnv;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -179,14 +180,15 @@ class TensorBoardLoggerTest {
 
     @Test
     void tensorBoardItselfReadsTheRun() throws Exception {
-        Path python = TensorBoardPython.python();
+        Path python = PythonEnv.pythonWith("from tensorboard.backend.event_processing import event_accumulator",
+                List.of("tensorboard"), "the TensorBoard reading test");
         Run run = train(new TensorBoardLogger(root));
         Path script = root.resolve("read_tfevents.py");
         try (InputStream in = getClass().getResourceAsStream("/read_tfevents.py")) {
             Files.copy(in, script);
         }
-        TensorBoardPython.Result result = TensorBoardPython.run(
-                List.of(python.toString(), script.toString(), run.logDir().toString()), 180);
+        PythonEnv.Result result = PythonEnv.run(
+                List.of(python.toString(), script.toString(), run.logDir().toString()), null, null, 180);
         assertThat(result.ok()).as("TensorBoard's EventAccumulator (%s): %s", result.describe(), result.errors())
                 .isTrue();
         JsonObject read = JsonParser.parseString(result.output().strip()).getAsJsonObject();
