@@ -120,6 +120,8 @@ final class TrainerOptions {
                     (b, v) -> b.numThreads((Integer) v), "the engine's intra-op threads (null: the engine's)"),
             new Entry("deterministic", "deterministic", ValueType.BOOLEAN, c -> c.hardware().deterministic(),
                     (b, v) -> b.deterministic((Boolean) v), "ask the engine for deterministic algorithms"),
+            new Entry("flush_denormals", "flushDenormals", ValueType.BOOLEAN, c -> c.hardware().flushDenormals(),
+                    (b, v) -> b.flushDenormals((Boolean) v), "flush float denormals to zero while training"),
             new Entry("seed", "seed", ValueType.LONG.nullable(), c -> c.hardware().seed(),
                     (b, v) -> b.seed((Long) v), "seed Java and engine random numbers and shuffling"),
             new Entry("fast_dev_run", "fastDevRun", ValueType.BOOLEAN_OR_INT,

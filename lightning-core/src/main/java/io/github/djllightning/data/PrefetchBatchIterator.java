@@ -3,6 +3,7 @@ package io.github.djllightning.data;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.dataset.Batch;
+import io.github.djllightning.util.Denormals;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -28,6 +29,8 @@ final class PrefetchBatchIterator implements BatchIterator {
     private final BatchSource source;
     private final BlockingQueue<Object> queue;
     private final Thread worker;
+    /** Whether the thread that started the worker flushes denormals: the worker then does too. */
+    private final boolean flushDenormals;
     private volatile boolean closed;
     private Object pending;
     private long nextIndex;
@@ -46,12 +49,16 @@ final class PrefetchBatchIterator implements BatchIterator {
         this.source = source;
         this.nextIndex = startBatch;
         this.queue = new ArrayBlockingQueue<>(prefetch);
+        this.flushDenormals = Denormals.isRequested();
         this.worker = new Thread(this::produce, threadName);
         worker.setDaemon(true);
         worker.start();
     }
 
     private void produce() {
+        if (flushDenormals) {
+            Denormals.enter();
+        }
         try {
             disableGradMode();
             while (!closed && source.hasNext()) {
@@ -63,7 +70,13 @@ final class PrefetchBatchIterator implements BatchIterator {
         } catch (Throwable t) {
             hand(new Failure(t));
         } finally {
-            source.close();
+            try {
+                source.close();
+            } finally {
+                if (flushDenormals) {
+                    Denormals.exit();
+                }
+            }
         }
     }
 

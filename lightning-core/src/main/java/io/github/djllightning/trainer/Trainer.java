@@ -29,6 +29,7 @@ import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.optim.SchedulerConfig;
 import io.github.djllightning.profile.Profiler;
+import io.github.djllightning.util.Denormals;
 import io.github.djllightning.util.EngineSetup;
 import io.github.djllightning.util.ScalarCache;
 import java.nio.file.Path;
@@ -601,6 +602,26 @@ public final class Trainer {
         if (runModule == null) {
             throw new IllegalArgumentException(runFn + " needs a LightningModule, got null.");
         }
+        boolean flushDenormals = config.hardware().flushDenormals();
+        if (flushDenormals) {
+            Denormals.enter();
+        }
+        try {
+            return execute(runFn, runModule, runDatamodule, sources, ckptPath, stageBody);
+        } finally {
+            if (flushDenormals) {
+                Denormals.exit();
+            }
+        }
+    }
+
+    private Object execute(
+            TrainerFn runFn,
+            LightningModule runModule,
+            LightningDataModule runDatamodule,
+            DataSource[] sources,
+            String ckptPath,
+            Function<RunContext, Object> stageBody) {
         prepareEngine();
         fn = runFn;
         stage = initialStage(runFn);

@@ -124,9 +124,16 @@ public record TrainerConfig(
      * @param numThreads the engine's intra-op threads, or null to leave the engine's setting
      * @param deterministic whether to ask the engine for deterministic algorithms
      * @param seed the seed for Java and engine random numbers and shuffling, or null
+     * @param flushDenormals whether float denormals are flushed to zero on the threads that run the engine's work
      */
     public record Hardware(
-            String accelerator, int devices, String precision, Integer numThreads, boolean deterministic, Long seed) {}
+            String accelerator,
+            int devices,
+            String precision,
+            Integer numThreads,
+            boolean deterministic,
+            Long seed,
+            boolean flushDenormals) {}
 
     /** Starts a builder with Lightning's defaults. */
     public static Builder<TrainerConfig> builder() {
@@ -270,6 +277,7 @@ public record TrainerConfig(
         private String precision = "32-true";
         private Integer numThreads;
         private boolean deterministic;
+        private boolean flushDenormals = true;
         private Long seed;
         private int fastDevRun;
         private List<Callback> callbacks = new ArrayList<>();
@@ -314,6 +322,7 @@ public record TrainerConfig(
             precision = from.hardware.precision();
             numThreads = from.hardware.numThreads();
             deterministic = from.hardware.deterministic();
+            flushDenormals = from.hardware.flushDenormals();
             seed = from.hardware.seed();
             fastDevRun = from.fastDevRun;
             callbacks = new ArrayList<>(from.callbacks);
@@ -585,6 +594,19 @@ public record TrainerConfig(
             return this;
         }
 
+        /**
+         * Whether float denormals (numbers below about 1.2e-38) are flushed to zero while the Trainer runs, on its
+         * thread, the engine's intra-op threads serving it and the loaders' prefetch threads: {@code true} by
+         * default, like {@code torch.set_flush_denormal(True)}. Optimizer moments of inputs that are almost always
+         * zero decay into denormals, which a CPU computes with many times slower; flushing them changes results only
+         * below float's normal range. It also applies to Java {@code float}/{@code double} arithmetic on those
+         * threads during the run. Only on Linux with the engine's CPU library; elsewhere it has no effect.
+         */
+        public Builder<T> flushDenormals(boolean value) {
+            flushDenormals = value;
+            return this;
+        }
+
         /** Seeds Java and engine random numbers and the loaders' shuffling at the start of each run. */
         public Builder<T> seed(long value) {
             seed = value;
@@ -694,7 +716,7 @@ public record TrainerConfig(
                             enableProgressBar,
                             enableModelSummary,
                             enableCheckpointing),
-                    new Hardware(accelerator, devices, precision, numThreads, deterministic, seed),
+                    new Hardware(accelerator, devices, precision, numThreads, deterministic, seed, flushDenormals),
                     fastDevRun,
                     Collections.unmodifiableList(new ArrayList<>(callbacks)),
                     profiler);

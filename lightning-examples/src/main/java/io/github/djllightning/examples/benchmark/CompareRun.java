@@ -34,7 +34,8 @@ import java.util.Map;
  * the same line.
  *
  * <p>Options: {@code --batch-size N} (32), {@code --max-steps N} (none: one epoch), {@code --root DIR} (where
- * {@code lightning_logs} goes; a new temporary folder), {@code --seed N} (42).
+ * {@code lightning_logs} goes; a new temporary folder), {@code --seed N} (42), {@code --flush-denormals true|false}
+ * (the Trainer's default, true).
  */
 public final class CompareRun {
 
@@ -47,10 +48,11 @@ public final class CompareRun {
      * @throws IOException when MNIST cannot be read or the log folder cannot be made
      */
     public static void main(String[] args) throws IOException {
-        Map<String, String> options = Args.parse(args, List.of("batch-size", "max-steps", "root", "seed"));
+        Map<String, String> options = Args.parse(args, List.of("batch-size", "max-steps", "root", "seed", "flush-denormals"));
         int batchSize = Args.intValue(options, "batch-size", 32);
         int maxSteps = Args.intValue(options, "max-steps", -1);
         int seed = Args.intValue(options, "seed", 42);
+        boolean flushDenormals = Boolean.parseBoolean(options.getOrDefault("flush-denormals", "true"));
         Path root = options.containsKey("root")
                 ? Paths.get(options.get("root"))
                 : Files.createTempDirectory("compare-lightning");
@@ -69,6 +71,7 @@ public final class CompareRun {
             if (maxSteps > 0) {
                 builder.maxSteps(maxSteps);
             }
+            builder.flushDenormals(flushDenormals);
             Trainer trainer = builder.build();
             trainer.fit(model, trainLoader);
             long steps = trainer.globalStep();
