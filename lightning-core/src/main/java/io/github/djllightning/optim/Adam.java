@@ -46,6 +46,13 @@ public final class Adam extends Optimizer {
 
     /** {@inheritDoc} */
     @Override
+    protected boolean updateGroup(
+            ParamGroup group, List<ParamState> states, List<NDArray> weights, List<NDArray> grads) {
+        return AdamMath.updateGroup(group, states, weights, grads, false);
+    }
+
+    /** {@inheritDoc} */
+    @Override
     protected void validateGroup(ParamGroup group) {
         AdamMath.validate("Adam", group);
     }

@@ -10,6 +10,8 @@ import static io.github.djllightning.optim.ParamGroup.WEIGHT_DECAY;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The update and the option checks that {@link Adam} and {@link AdamW} share; they differ only in weight decay. */
 final class AdamMath {
@@ -31,6 +33,49 @@ final class AdamMath {
         Checks.nonNegative(owner, WEIGHT_DECAY, group.getDouble(WEIGHT_DECAY));
         group.getBoolean(AMSGRAD);
         group.getBoolean(MAXIMIZE);
+    }
+
+    /**
+     * One step for a whole group with the engine's fused kernel (torch's {@code fused=True} Adam), when it is
+     * available and can take the group: no AMSGrad, betas below 1, every parameter at the same step count, float32
+     * contiguous tensors on the CPU.
+     *
+     * @return whether the group was updated; false leaves everything untouched for the per-parameter path
+     */
+    static boolean updateGroup(ParamGroup group, List<ParamState> states, List<NDArray> weights,
+            List<NDArray> grads, boolean decoupled) {
+        if (!FusedAdamKernel.isAvailable() || group.getBoolean(AMSGRAD)) {
+            return false;
+        }
+        double beta1 = group.getDouble(BETAS, 0);
+        double beta2 = group.getDouble(BETAS, 1);
+        if ((float) beta1 == 1f || (float) beta2 == 1f) {
+            return false;
+        }
+        long previous = states.get(0).step();
+        for (int i = 1; i < states.size(); i++) {
+            if (states.get(i).step() != previous) {
+                return false;
+            }
+        }
+        if (previous + 1 > FusedAdamKernel.MAX_EXACT_STEP) {
+            return false;
+        }
+        List<NDArray> expAvgs = new ArrayList<>(states.size());
+        List<NDArray> expAvgSqs = new ArrayList<>(states.size());
+        for (int i = 0; i < states.size(); i++) {
+            expAvgs.add(states.get(i).zerosLike(EXP_AVG, weights.get(i)));
+            expAvgSqs.add(states.get(i).zerosLike(EXP_AVG_SQ, weights.get(i)));
+        }
+        if (!FusedAdamKernel.accepts(weights, grads, expAvgs, expAvgSqs)) {
+            return false;
+        }
+        for (int i = 0; i < states.size(); i++) {
+            states.get(i).incrementStep();
+        }
+        FusedAdamKernel.run(weights, grads, expAvgs, expAvgSqs, previous + 1, group.getDouble(LR), beta1, beta2,
+                group.getDouble(WEIGHT_DECAY), group.getDouble(EPS), group.getBoolean(MAXIMIZE), decoupled);
+        return true;
     }
 
     /**

@@ -46,6 +46,13 @@ public final class AdamW extends Optimizer {
 
     /** {@inheritDoc} */
     @Override
+    protected boolean updateGroup(
+            ParamGroup group, List<ParamState> states, List<NDArray> weights, List<NDArray> grads) {
+        return AdamMath.updateGroup(group, states, weights, grads, true);
+    }
+
+    /** {@inheritDoc} */
+    @Override
     protected void validateGroup(ParamGroup group) {
         AdamMath.validate("AdamW", group);
     }

@@ -42,6 +42,10 @@ public abstract class Optimizer implements AutoCloseable {
     private final List<ParamGroup> groupsView = Collections.unmodifiableList(groups);
     private final Set<Parameter> known = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Parameter, ParamState> states = new IdentityHashMap<>();
+    // reused by every step, so that the hot path allocates no lists
+    private final List<ParamState> stepStates = new ArrayList<>();
+    private final List<NDArray> stepWeights = new ArrayList<>();
+    private final List<NDArray> stepGrads = new ArrayList<>();
     private NDManager stateManager;
     private NDManager stateParent;
     private boolean closed;
@@ -91,6 +95,22 @@ public abstract class Optimizer implements AutoCloseable {
     protected abstract void update(ParamGroup group, ParamState state, NDArray weight, NDArray grad);
 
     /**
+     * Updates the parameters of one group together, for optimizers with a kernel that updates many tensors in one
+     * call. Called by {@link #step()} with autograd off, before {@link #update}; when it returns false, {@link
+     * #update} is called for each parameter instead. The default returns false.
+     *
+     * @param group the group, for its options
+     * @param states the states of the parameters to update, in the group's order
+     * @param weights their arrays, to update in place
+     * @param grads their gradients; must not be modified and are closed after this call
+     * @return whether the parameters were updated
+     */
+    protected boolean updateGroup(
+            ParamGroup group, List<ParamState> states, List<NDArray> weights, List<NDArray> grads) {
+        return false;
+    }
+
+    /**
      * Checks a group's options once its defaults are filled in; called when a group is added and when state is
      * loaded. It runs from the constructor, so it must only read the group. The default accepts everything.
      *
@@ -115,11 +135,7 @@ public abstract class Optimizer implements AutoCloseable {
         try {
             // Index loops: no iterator garbage on the hot path.
             for (int g = 0; g < groups.size(); g++) {
-                ParamGroup group = groups.get(g);
-                List<Parameter> params = group.params();
-                for (int p = 0; p < params.size(); p++) {
-                    stepParameter(group, params.get(p));
-                }
+                stepGroup(groups.get(g));
             }
         } finally {
             if (gradMode) {
@@ -128,27 +144,47 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    private void stepParameter(ParamGroup group, Parameter param) {
-        if (!param.isInitialized() || !param.requiresGradient()) {
-            return;
-        }
-        PtNDArray weight = ptArray(param);
-        if (!weight.hasGradient()) {
-            return;
-        }
-        PtNDArray grad = JniUtils.getGradient(weight);
-        if (grad == null) {
-            return;
-        }
+    private void stepGroup(ParamGroup group) {
+        List<Parameter> params = group.params();
+        stepStates.clear();
+        stepWeights.clear();
+        stepGrads.clear();
         try {
-            ParamState state = states.get(param);
-            if (state == null) {
-                state = new ParamState(this);
-                states.put(param, state);
+            for (int p = 0; p < params.size(); p++) {
+                Parameter param = params.get(p);
+                if (!param.isInitialized() || !param.requiresGradient()) {
+                    continue;
+                }
+                PtNDArray weight = ptArray(param);
+                if (!weight.hasGradient()) {
+                    continue;
+                }
+                PtNDArray grad = JniUtils.getGradient(weight);
+                if (grad == null) {
+                    continue;
+                }
+                stepGrads.add(grad);
+                stepWeights.add(weight);
+                ParamState state = states.get(param);
+                if (state == null) {
+                    state = new ParamState(this);
+                    states.put(param, state);
+                }
+                stepStates.add(state);
             }
-            update(group, state, weight, grad);
+            if (stepWeights.isEmpty() || updateGroup(group, stepStates, stepWeights, stepGrads)) {
+                return;
+            }
+            for (int i = 0; i < stepWeights.size(); i++) {
+                update(group, stepStates.get(i), stepWeights.get(i), stepGrads.get(i));
+            }
         } finally {
-            grad.close();
+            for (int i = 0; i < stepGrads.size(); i++) {
+                stepGrads.get(i).close();
+            }
+            stepGrads.clear();
+            stepWeights.clear();
+            stepStates.clear();
         }
     }
 

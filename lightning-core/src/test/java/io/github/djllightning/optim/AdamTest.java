@@ -8,10 +8,15 @@ import static io.github.djllightning.optim.OptimTestSupport.toDoubles;
 import static io.github.djllightning.optim.OptimTestSupport.values;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -194,6 +199,101 @@ class AdamTest {
             assertThat(adam.name()).isEqualTo("Adam");
             assertThat(adamW.name()).isEqualTo("AdamW");
             assertThat(sgd.name()).isEqualTo("SGD");
+        }
+    }
+
+    @Test
+    void onLinuxTheEngineFusedKernelUpdatesAWholeGroupInOneCall() {
+        assumeTrue(System.getProperty("os.name").startsWith("Linux")
+                && List.of("amd64", "x86_64").contains(System.getProperty("os.arch")), "Linux x86-64 only");
+        Parameter w = param(manager, "w", SHAPE, W0);
+        quadraticBackward(w, A, B);
+        try (Adam adam = new Adam(List.of(w), 1e-3);
+                NDArray grad = JniUtils.getGradient((PtNDArray) w.getArray())) {
+            ParamState state = new ParamState(adam);
+            assertThat(AdamMath.updateGroup(adam.paramGroups().get(0), List.of(state), List.of(w.getArray()),
+                    List.of(grad), false)).isTrue();
+            assertThat(state.step()).isEqualTo(1);
+            assertThat(state.tensors()).containsOnlyKeys("exp_avg", "exp_avg_sq");
+        }
+    }
+
+    @Test
+    void aGroupOfDifferentlyShapedParametersFollowsTorch() {
+        float[] column = {0.2f, -0.7f, 1.3f};
+        Parameter matrix = param(manager, "matrix", SHAPE, W0);
+        Parameter vector = param(manager, "vector", new Shape(3), column);
+        Parameter scalar = param(manager, "scalar", new Shape(1), 0.9f);
+        try (Adam adam = Adam.builder().lr(0.03).weightDecay(0.01).build(List.of(matrix, vector, scalar))) {
+            Reference matrixRef = new Reference(toDoubles(W0), 0.03, 0.9, 0.999, 1e-8, 0.01, false, false, false);
+            Reference vectorRef = new Reference(toDoubles(column), 0.03, 0.9, 0.999, 1e-8, 0.01, false, false, false);
+            Reference scalarRef = new Reference(new double[] {0.9f}, 0.03, 0.9, 0.999, 1e-8, 0.01, false, false,
+                    false);
+            for (int step = 0; step < 15; step++) {
+                adam.zeroGrad();
+                OptimTestSupport.backward(List.of(matrix, vector, scalar),
+                        w -> w.get(0).square().sum().add(w.get(1).pow(3).sum()).add(w.get(2).mul(-2f).sum()));
+                matrixRef.step(grad(matrix));
+                vectorRef.step(grad(vector));
+                scalarRef.step(grad(scalar));
+                adam.step();
+                assertClose(values(matrix), matrixRef.w, "matrix step " + (step + 1));
+                assertClose(values(vector), vectorRef.w, "vector step " + (step + 1));
+                assertClose(values(scalar), scalarRef.w, "scalar step " + (step + 1));
+            }
+        }
+    }
+
+    @Test
+    void aParameterUnfrozenLaterKeepsItsOwnStepCount() {
+        // frozen for the first steps (as BackboneFinetuning does), so its bias correction lags behind the others'
+        Parameter head = param(manager, "head", SHAPE, W0);
+        Parameter backbone = param(manager, "backbone", SHAPE, W0);
+        try (Adam adam = new Adam(List.of(head, backbone), 0.01)) {
+            Reference headRef = new Reference(toDoubles(W0), 0.01, 0.9, 0.999, 1e-8, 0, false, false, false);
+            Reference backboneRef = new Reference(toDoubles(W0), 0.01, 0.9, 0.999, 1e-8, 0, false, false, false);
+            backbone.freeze(true);
+            for (int step = 0; step < 8; step++) {
+                if (step == 3) {
+                    backbone.freeze(false);
+                }
+                adam.zeroGrad();
+                OptimTestSupport.backward(List.of(head, backbone), w -> {
+                    NDArray a = w.get(0).getManager().create(A, SHAPE);
+                    NDArray b = w.get(0).getManager().create(B, SHAPE);
+                    return w.get(0).square().mul(a).add(w.get(0).mul(b)).sum()
+                            .add(w.get(1).square().mul(b.abs()).add(w.get(1).mul(a)).sum());
+                });
+                headRef.step(grad(head));
+                if (step >= 3) {
+                    backboneRef.step(grad(backbone));
+                }
+                adam.step();
+                assertClose(values(head), headRef.w, "head step " + (step + 1));
+                assertClose(values(backbone), backboneRef.w, "backbone step " + (step + 1));
+            }
+            assertThat(adam.state(head).step()).isEqualTo(8);
+            assertThat(adam.state(backbone).step()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aNonContiguousParameterIsUpdatedOneTensorAtATime() {
+        // a transposed view reads its elements out of storage order: the fused kernel cannot take it
+        Parameter w = Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).optShape(new Shape(2, 3))
+                .build();
+        w.setInitializer((m, s, type) -> m.create(W0, new Shape(3, 2)).transpose());
+        w.initialize(manager, DataType.FLOAT32);
+        float[] start = values(w);
+        quadraticBackward(w, A, B);
+        try (Adam probe = new Adam(List.of(w), 1e-3);
+                NDArray grad = JniUtils.getGradient((PtNDArray) w.getArray())) {
+            assertThat(AdamMath.updateGroup(probe.paramGroups().get(0), List.of(new ParamState(probe)),
+                    List.of(w.getArray()), List.of(grad), false)).isFalse();
+        }
+        try (Adam adam = new Adam(List.of(w), 0.05)) {
+            trainAndCompare(adam, w, new Reference(toDoubles(start), 0.05, 0.9, 0.999, 1e-8, 0, false, false, false),
+                    10);
         }
     }
 

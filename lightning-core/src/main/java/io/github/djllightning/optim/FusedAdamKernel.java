@@ -1,0 +1,240 @@
+package io.github.djllightning.optim;
+
+import ai.djl.Device;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import com.sun.jna.Function;
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+import io.github.djllightning.util.EngineSetup;
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's multi-tensor Adam kernel, the one {@code torch.optim.Adam(fused=True)} runs on the CPU: one call
+ * updates every parameter of a group, reading and writing each element once, instead of about ten whole-tensor
+ * operations per parameter. Reached through the engine's library ({@code at::_ops::_fused_adam_::call} and
+ * {@code _fused_adamw_}), which DJL does not expose.
+ *
+ * <p>The kernel raises native errors on tensors it cannot take, and a native error cannot cross into Java here, so
+ * {@link #run} is only called with tensors checked beforehand: float32, on the CPU, dense and contiguous, each
+ * gradient and state shaped like its weight. Where the library or one of its functions cannot be found, or
+ * {@code -Ddjl.lightning.fusedAdam=false} is set, {@link #isAvailable()} is false and Adam updates one parameter at
+ * a time.
+ */
+final class FusedAdamKernel {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FusedAdamKernel.class);
+    private static final String PROPERTY = "djl.lightning.fusedAdam";
+    private static final String ADAM = "_ZN2at4_ops12_fused_adam_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_"
+            + "dddddbbRKSt8optionalIS4_ES9_";
+    private static final String ADAMW = "_ZN2at4_ops13_fused_adamw_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_"
+            + "dddddbbRKSt8optionalIS4_ES9_";
+    /** Float32 holds every whole number up to this exactly; the kernel reads the step count from a float tensor. */
+    static final long MAX_EXACT_STEP = 1L << 24;
+
+    private static volatile boolean searched;
+    private static volatile Natives natives;
+
+    private FusedAdamKernel() {}
+
+    /** A {@code c10::ArrayRef<at::Tensor>}: a pointer to consecutive tensors and their count, passed by value. */
+    public static final class TensorList extends Structure implements Structure.ByValue {
+        /** The first tensor; each {@code at::Tensor} is one pointer to its implementation. */
+        public Pointer data;
+        /** The number of tensors. */
+        public long length;
+
+        @Override
+        protected List<String> getFieldOrder() {
+            return List.of("data", "length");
+        }
+    }
+
+    private static final class Natives {
+        final Function adam;
+        final Function adamw;
+        final MethodHandle isContiguous;
+        /** An empty {@code std::optional<at::Tensor>} (no gradient scale, no found-inf flag). */
+        final Memory noTensor = new Memory(16);
+
+        Natives(Function adam, Function adamw, MethodHandle isContiguous) {
+            this.adam = adam;
+            this.adamw = adamw;
+            this.isContiguous = isContiguous;
+            noTensor.clear();
+        }
+    }
+
+    /**
+     * Whether the kernel can be called in this process.
+     *
+     * @return true when the engine's library and its fused Adam functions were found
+     */
+    static boolean isAvailable() {
+        return natives() != null;
+    }
+
+    /**
+     * Whether the kernel can take these tensors: float32 on the CPU, contiguous, gradients and states shaped like
+     * their weights.
+     */
+    static boolean accepts(List<NDArray> weights, List<NDArray> grads, List<NDArray> expAvgs,
+            List<NDArray> expAvgSqs) {
+        Natives found = natives();
+        if (found == null) {
+            return false;
+        }
+        for (int i = 0; i < weights.size(); i++) {
+            NDArray weight = weights.get(i);
+            if (weight.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(weight.getDevice().getDeviceType())
+                    || !like(weight, expAvgs.get(i)) || !like(weight, expAvgSqs.get(i))) {
+                return false;
+            }
+            // the engine checks that a gradient has its weight's shape, type and device
+            if (!contiguous(found, weight) || !contiguous(found, grads.get(i))
+                    || !contiguous(found, expAvgs.get(i)) || !contiguous(found, expAvgSqs.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean like(NDArray weight, NDArray other) {
+        return other.getDataType() == DataType.FLOAT32 && other.getDevice().equals(weight.getDevice())
+                && other.getShape().equals(weight.getShape());
+    }
+
+    /** Whether the array is a dense, contiguous tensor (a sparse one makes the engine's test fail: not dense). */
+    private static boolean contiguous(Natives found, NDArray array) {
+        if (!(array instanceof PtNDArray)) {
+            return false;
+        }
+        long handle = ((PtNDArray) array).getHandle();
+        try {
+            return (boolean) found.isContiguous.invokeExact(handle);
+        } catch (EngineException notDense) {
+            return false;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("the engine's contiguity check failed", e);
+        }
+    }
+
+    /**
+     * One Adam (or AdamW) step over all the given parameters, as torch's fused kernel computes it. The caller has
+     * checked the tensors with {@link #accepts} and counted the step in every parameter's state.
+     *
+     * @param step the step number, the same for every parameter, at most {@link #MAX_EXACT_STEP}
+     */
+    static void run(List<NDArray> weights, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
+            long step, double lr, double beta1, double beta2, double weightDecay, double eps, boolean maximize,
+            boolean decoupled) {
+        Natives found = natives();
+        int n = weights.size();
+        try (NDArray stepCount = weights.get(0).getManager().create((float) step)) {
+            Memory tensors = new Memory(8L * n * 5);
+            TensorList weightList = list(tensors, 0, weights);
+            TensorList gradList = list(tensors, n, grads);
+            TensorList expAvgList = list(tensors, 2 * n, expAvgs);
+            TensorList expAvgSqList = list(tensors, 3 * n, expAvgSqs);
+            TensorList stepList = new TensorList();
+            Pointer stepImpl = impl(stepCount);
+            for (int i = 0; i < n; i++) {
+                tensors.setPointer(8L * (4 * n + i), stepImpl);
+            }
+            stepList.data = tensors.share(8L * 4 * n);
+            stepList.length = n;
+            TensorList none = new TensorList();
+            none.data = Pointer.NULL;
+            none.length = 0;
+            Function kernel = decoupled ? found.adamw : found.adam;
+            kernel.invokeVoid(new Object[] {weightList, gradList, expAvgList, expAvgSqList, none, stepList, lr, beta1,
+                beta2, weightDecay, eps, (byte) 0, (byte) (maximize ? 1 : 0), found.noTensor, found.noTensor});
+        }
+    }
+
+    private static TensorList list(Memory tensors, int offset, List<NDArray> arrays) {
+        for (int i = 0; i < arrays.size(); i++) {
+            tensors.setPointer(8L * (offset + i), impl(arrays.get(i)));
+        }
+        TensorList list = new TensorList();
+        list.data = tensors.share(8L * offset);
+        list.length = arrays.size();
+        return list;
+    }
+
+    /** A DJL handle points to an {@code at::Tensor}, whose only field is the pointer to its implementation. */
+    private static Pointer impl(NDArray array) {
+        return new Pointer(((PtNDArray) array).getHandle()).getPointer(0);
+    }
+
+    private static Natives natives() {
+        if (!searched) {
+            synchronized (FusedAdamKernel.class) {
+                if (!searched) {
+                    natives = find();
+                    searched = true;
+                }
+            }
+        }
+        return natives;
+    }
+
+    private static Natives find() {
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) {
+            return null;
+        }
+        EngineSetup.engine();
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return null;
+        }
+        try {
+            String torch = null;
+            for (String line : Files.readAllLines(maps)) {
+                int slash = line.indexOf('/');
+                if (slash >= 0 && line.substring(line.lastIndexOf('/') + 1).startsWith("libtorch_cpu.so")) {
+                    torch = line.substring(slash).trim();
+                    break;
+                }
+            }
+            if (torch == null) {
+                return null;
+            }
+            NativeLibrary library = NativeLibrary.getInstance(torch);
+            Function adam = library.getFunction(ADAM);
+            Function adamw = library.getFunction(ADAMW);
+            return new Natives(adam, adamw, contiguityCheck());
+        } catch (IOException | ReflectiveOperationException | RuntimeException | LinkageError e) {
+            LOG.debug("The engine's fused Adam kernel is not available ({}); Adam updates one tensor at a time.",
+                    e.toString());
+            return null;
+        }
+    }
+
+    /** DJL's own native contiguity test, which its public API does not offer. */
+    private static MethodHandle contiguityCheck() throws ReflectiveOperationException {
+        Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+        Field instance = library.getDeclaredField("LIB");
+        instance.setAccessible(true);
+        Method check = library.getDeclaredMethod("torchIsContiguous", long.class);
+        check.setAccessible(true);
+        return MethodHandles.lookup().unreflect(check).bindTo(instance.get(null))
+                .asType(MethodType.methodType(boolean.class, long.class));
+    }
+}
