@@ -146,36 +146,65 @@ final class FusedAdamKernel {
             boolean decoupled) {
         Natives found = natives();
         int n = weights.size();
+        Buffers buffers = BUFFERS.get().forTensors(n);
         try (NDArray stepCount = weights.get(0).getManager().create((float) step)) {
-            Memory tensors = new Memory(8L * n * 5);
-            TensorList weightList = list(tensors, 0, weights);
-            TensorList gradList = list(tensors, n, grads);
-            TensorList expAvgList = list(tensors, 2 * n, expAvgs);
-            TensorList expAvgSqList = list(tensors, 3 * n, expAvgSqs);
-            TensorList stepList = new TensorList();
+            buffers.fill(0, weights);
+            buffers.fill(1, grads);
+            buffers.fill(2, expAvgs);
+            buffers.fill(3, expAvgSqs);
+            // every parameter reads the same step count
             Pointer stepImpl = impl(stepCount);
             for (int i = 0; i < n; i++) {
-                tensors.setPointer(8L * (4 * n + i), stepImpl);
+                buffers.tensors.setPointer(8L * (4 * n + i), stepImpl);
             }
-            stepList.data = tensors.share(8L * 4 * n);
-            stepList.length = n;
-            TensorList none = new TensorList();
-            none.data = Pointer.NULL;
-            none.length = 0;
+            buffers.lists[4].data = buffers.tensors.share(8L * 4 * n);
+            buffers.lists[4].length = n;
             Function kernel = decoupled ? found.adamw : found.adam;
-            kernel.invokeVoid(new Object[] {weightList, gradList, expAvgList, expAvgSqList, none, stepList, lr, beta1,
-                beta2, weightDecay, eps, (byte) 0, (byte) (maximize ? 1 : 0), found.noTensor, found.noTensor});
+            kernel.invokeVoid(new Object[] {buffers.lists[0], buffers.lists[1], buffers.lists[2], buffers.lists[3],
+                buffers.none, buffers.lists[4], lr, beta1, beta2, weightDecay, eps, (byte) 0,
+                (byte) (maximize ? 1 : 0), found.noTensor, found.noTensor});
         }
     }
 
-    private static TensorList list(Memory tensors, int offset, List<NDArray> arrays) {
-        for (int i = 0; i < arrays.size(); i++) {
-            tensors.setPointer(8L * (offset + i), impl(arrays.get(i)));
+    /** The argument lists of one thread's calls, kept between steps so that a step allocates no native memory. */
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private static final class Buffers {
+        final TensorList[] lists = new TensorList[5];
+        final TensorList none = new TensorList();
+        Memory tensors;
+        int capacity;
+
+        Buffers() {
+            for (int i = 0; i < lists.length; i++) {
+                lists[i] = new TensorList();
+            }
+            none.data = Pointer.NULL;
+            none.length = 0;
         }
-        TensorList list = new TensorList();
-        list.data = tensors.share(8L * offset);
-        list.length = arrays.size();
-        return list;
+
+        /** Makes room for five lists of {@code n} tensors: weights, gradients, two moments, step counts. */
+        Buffers forTensors(int n) {
+            if (n > capacity) {
+                if (tensors != null) {
+                    tensors.close();
+                }
+                tensors = new Memory(8L * 5 * n);
+                capacity = n;
+            }
+            return this;
+        }
+
+        /** Points list {@code index} at the implementations of {@code arrays}, stored in its slice of the memory. */
+        void fill(int index, List<NDArray> arrays) {
+            int n = arrays.size();
+            long offset = 8L * index * n;
+            for (int i = 0; i < n; i++) {
+                tensors.setPointer(offset + 8L * i, impl(arrays.get(i)));
+            }
+            lists[index].data = tensors.share(offset);
+            lists[index].length = n;
+        }
     }
 
     /** A DJL handle points to an {@code at::Tensor}, whose only field is the pointer to its implementation. */
