@@ -34,6 +34,7 @@ public class LitMcDropoutModel extends LightningModule {
         this.mcIteration = mcIteration;
     }
 
+    // snippet:predict-step
     /**
      * The mean of {@code mcIteration} dropout draws of the model's class probabilities.
      *
@@ -51,4 +52,5 @@ public class LitMcDropoutModel extends LightningModule {
         }
         return sum.div(mcIteration);
     }
+    // end-snippet:predict-step
 }
