@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -323,6 +324,12 @@ public abstract class LightningModule extends AbstractBlock implements AutoClose
      */
     public void initializeBlock(Block block, Shape... inputShapes) {
         block.initialize(parameterManager(), DataType.FLOAT32, inputShapes);
+        // a first forward pass inside the user's NDScope must not hand the new parameters to that scope
+        for (Parameter parameter : block.getParameters().values()) {
+            if (parameter.isInitialized()) {
+                NDScope.unregister(parameter.getArray());
+            }
+        }
         initializationShapes.put(block, inputShapes.clone());
     }
 

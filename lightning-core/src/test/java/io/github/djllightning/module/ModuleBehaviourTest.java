@@ -4,6 +4,9 @@ import static io.github.djllightning.testing.TestTrainers.quiet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.testing.EngineTest;
@@ -171,6 +174,19 @@ class ModuleBehaviourTest extends EngineTest {
         assertThat(module.seen).containsExactly(
                 "train0@0:0:train", "val0@0:1:eval", "train1@0:1:train", "val0@0:2:eval",
                 "epochEnd@0:2:train", "trainEnd@1:2:train");
+    }
+
+    @Test
+    void parametersCreatedByAFirstForwardInsideAScopeOutliveTheScope() {
+        try (BoringModule module = new BoringModule()) {
+            NDArray ones = manager.ones(new Shape(2, 32));
+            try (NDScope scope = new NDScope()) {
+                module.forward("layer", ones);
+            }
+            assertThat(module.parameters()).allMatch(Parameter::isInitialized);
+            float[] out = module.forward("layer", ones).toFloatArray();
+            assertThat(out).hasSize(4);
+        }
     }
 
     @Test
