@@ -17,13 +17,15 @@
 #   scripts/run-example.sh profiler-overhead-benchmark what profiling costs per step (none / on / simple)
 #   scripts/run-example.sh compare-run --batch-size 32 one run of scripts/compare-lightning.sh: our Trainer on the
 #                                                      autoencoder, printing steps/s, startup, test MSE, peak RSS
+#   scripts/run-example.sh sync-guide                  copies the marked regions of the samples into the Java
+#                                                      blocks of docs/*.md and README.md, printing what changed
 #
 # MNIST is fetched first (scripts/fetch-mnist.sh) for the examples that read it. The natives of the PyTorch engine
 # come from Maven; nothing is downloaded when the example runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-examples="autoencoder cli compare-run debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark transfer-learning"
+examples="autoencoder cli compare-run debug load-from-checkpoint mnist-classifier overhead-benchmark plain-args profiler-overhead-benchmark sync-guide transfer-learning"
 
 if [[ $# -lt 1 ]]; then
   echo "usage: scripts/run-example.sh NAME [ARGS...]; NAME is one of: ${examples}" >&2

@@ -9,6 +9,7 @@ import io.github.djllightning.examples.classifier.MnistClassifierExample;
 import io.github.djllightning.examples.cli.ClassifierCli;
 import io.github.djllightning.examples.cli.PlainArgsExample;
 import io.github.djllightning.examples.debug.DebugExample;
+import io.github.djllightning.examples.guide.SyncGuide;
 import io.github.djllightning.examples.transfer.TransferLearningExample;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -35,6 +36,7 @@ public final class Examples {
         EXAMPLES.put("overhead-benchmark", OverheadBenchmark::main);
         EXAMPLES.put("plain-args", PlainArgsExample::main);
         EXAMPLES.put("profiler-overhead-benchmark", ProfilerOverheadBenchmark::main);
+        EXAMPLES.put("sync-guide", SyncGuide::main);
         EXAMPLES.put("transfer-learning", TransferLearningExample::main);
     }
 
