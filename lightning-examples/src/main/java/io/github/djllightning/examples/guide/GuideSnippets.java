@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  * come the line {@code ```java}, exactly the region's content, and {@code ```}. A block inside a list item may be
  * indented: the marker line and the fences then share an indentation that every line of the block carries too.
  *
- * <p>{@link #check} lists what is wrong (the guide test fails on it); {@link #sync} rewrites every marked block from its
- * region ({@code scripts/run-example.sh sync-guide}).
+ * <p>{@link #check} lists what is wrong (the guide test fails on it); {@link #sync} rewrites every marked block from
+ * its region ({@code scripts/run-example.sh sync-guide}).
  */
 public final class GuideSnippets {
 
@@ -307,8 +307,8 @@ public final class GuideSnippets {
     public static List<Problem> check(Path root) {
         List<Problem> problems = new ArrayList<>();
         Sources sources = new Sources(root);
-        for (Path page : pages(root)) {
-            String name = relative(root, page);
+        for (Path page : pages(sources.root)) {
+            String name = relative(sources.root, page);
             for (Block block : blocks(name, readLines(page), problems)) {
                 Region region = sources.region(block, problems);
                 if (region != null && !region.content().equals(block.lines())) {
@@ -359,8 +359,8 @@ public final class GuideSnippets {
         List<Problem> problems = new ArrayList<>();
         List<String> updated = new ArrayList<>();
         Sources sources = new Sources(root);
-        for (Path page : pages(root)) {
-            String name = relative(root, page);
+        for (Path page : pages(sources.root)) {
+            String name = relative(sources.root, page);
             List<String> lines = readLines(page);
             List<Block> blocks = blocks(name, lines, problems);
             List<String> out = new ArrayList<>(lines);
@@ -394,7 +394,7 @@ public final class GuideSnippets {
         private final Map<String, Regions> byPath = new HashMap<>();
 
         Sources(Path root) {
-            this.root = root;
+            this.root = root.toAbsolutePath().normalize();
         }
 
         /** The region a block names, or null after adding a problem saying why there is none. */
@@ -435,7 +435,8 @@ public final class GuideSnippets {
         List<Problem> markerProblems() {
             List<Problem> problems = new ArrayList<>();
             try (Stream<Path> files = Files.walk(root.resolve(SOURCE_ROOT))) {
-                for (Path file : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
+                List<Path> sources = files.filter(p -> p.toString().endsWith(".java")).sorted().toList();
+                for (Path file : sources) {
                     String name = relative(root, file);
                     problems.addAll(byPath.computeIfAbsent(name, s -> regions(s, readLines(file))).problems());
                 }
