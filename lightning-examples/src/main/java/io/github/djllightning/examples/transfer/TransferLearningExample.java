@@ -118,10 +118,12 @@ public final class TransferLearningExample {
             Path pretrained = Path.of(pretraining.checkpointCallback().bestModelPath());
 
             // 2. the pretrained encoder becomes the backbone: its weights come from the checkpoint's "encoder." keys
-            Block encoder = LitAutoEncoder.encoder();
             try (NDManager manager = NDManager.newBaseManager()) {
+                // snippet:backbone
+                Block encoder = LitAutoEncoder.encoder();
                 encoder.initialize(manager, DataType.FLOAT32, new Shape(1, 28 * 28));
                 PyTorchWeights.fromCheckpoint(pretrained, "encoder.", encoder);
+                // end-snippet:backbone
                 float[] before = encoder.getParameters().get(0).getValue().getArray().toFloatArray();
 
                 // 3. train the head with the backbone frozen, then fine-tune the backbone too
