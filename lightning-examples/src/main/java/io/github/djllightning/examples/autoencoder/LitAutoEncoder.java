@@ -71,11 +71,13 @@ public class LitAutoEncoder extends LightningModule {
         return null;
     }
 
+    // snippet:validation-step
     @Override
     public Object validationStep(Batch batch, int batchIdx) {
-        log("val_loss", reconstructionLoss(batch));
+        log("val_loss", reconstructionLoss(batch));   // the mean over the validation run is what callbacks see
         return null;
     }
+    // end-snippet:validation-step
 
     /** Encodes flattened images into their 3-number codes. */
     @Override
