@@ -3,10 +3,12 @@ package io.github.djllightning.examples.guide;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.training.dataset.Batch;
 import io.github.djllightning.callbacks.EarlyStopping;
 import io.github.djllightning.callbacks.EarlyStopping.Reason;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.MnistDataset;
+import io.github.djllightning.examples.autoencoder.LitAutoEncoder;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;
@@ -58,6 +60,21 @@ class EarlyStoppingGuideTest {
             assertThat(trainer.globalStep()).isBetween(2L, 999L);
             assertThat(trainer.callbackMetrics().get("train_loss")).isLessThan(0.07);
         }
+    }
+
+    @Test
+    void endEpochFromOnTrainBatchStartSkipsTheRestOfEachEpochOnly() {
+        Trainer trainer = Trainer.builder().maxEpochs(2).enableProgressBar(false).build();
+        try (LitAutoEncoder module = new LitAutoEncoder(LitAutoEncoder.encoder(), LitAutoEncoder.decoder()) {
+            @Override
+            public int onTrainBatchStart(Batch batch, int batchIdx) {
+                return batchIdx == 3 ? END_EPOCH : 0;
+            }
+        }) {
+            trainer.fit(module, batches(10));
+        }
+        assertThat(trainer.currentEpoch()).isEqualTo(2);
+        assertThat(trainer.globalStep()).as("3 batches in each of the 2 epochs").isEqualTo(6);
     }
 
     @Test
