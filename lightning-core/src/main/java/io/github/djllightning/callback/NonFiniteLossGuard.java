@@ -1,11 +1,11 @@
 package io.github.djllightning.callback;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.trainer.MisconfigurationException;
 import io.github.djllightning.trainer.Trainer;
+import io.github.djllightning.util.HostScalars;
 import io.github.djllightning.trainer.TrainerFn;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -181,16 +181,7 @@ public class NonFiniteLossGuard implements Callback {
 
     /** The loss as a number; the one host read per batch. */
     private static double hostValue(NDArray loss) {
-        DataType type = loss.getDataType();
-        if (type == DataType.FLOAT32) {
-            return loss.toFloatArray()[0];
-        }
-        if (type == DataType.FLOAT64) {
-            return loss.toDoubleArray()[0];
-        }
-        try (NDArray asFloat = loss.toType(DataType.FLOAT32, false)) {
-            return asFloat.toFloatArray()[0];
-        }
+        return HostScalars.read(loss);
     }
 
     @Override

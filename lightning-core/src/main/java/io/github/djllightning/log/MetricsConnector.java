@@ -1,11 +1,11 @@
 package io.github.djllightning.log;
 
-import io.github.djllightning.util.ScalarCache;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.djllightning.trainer.Hook;
+import io.github.djllightning.util.HostScalars;
+import io.github.djllightning.util.ScalarCache;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -400,7 +400,7 @@ public final class MetricsConnector {
         if (value instanceof NDArray) {
             NDArray array = (NDArray) value;
             // every held array is a float32 scalar: read it without creating another array
-            return array.isReleased() ? Double.NaN : array.toFloatArray()[0];
+            return array.isReleased() ? Double.NaN : HostScalars.read(array);
         }
         return ((Number) value).doubleValue();
     }

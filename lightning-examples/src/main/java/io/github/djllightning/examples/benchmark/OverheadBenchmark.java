@@ -15,6 +15,7 @@ import io.github.djllightning.examples.autoencoder.LitAutoEncoder;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.trainer.Trainer;
+import io.github.djllightning.util.Denormals;
 import io.github.djllightning.util.EngineSetup;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -30,8 +31,9 @@ import java.util.Map;
 
 /**
  * How much the framework costs per step: the seed autoencoder on MNIST trained (a) by a hand-written DJL loop doing
- * the same math (same layers, same Adam, same batches) and (b) by our Trainer with its defaults on (progress bar,
- * CSV logging, model summary, checkpointing), alternating a/b in one JVM at batch sizes 1, 32 and 256. Prints
+ * the same math (same layers, same Adam, same batches, denormals flushed as the Trainer does by default) and (b) by
+ * our Trainer with its defaults on (progress bar, CSV logging, model summary, checkpointing), alternating a/b in one
+ * JVM at batch sizes 1, 32 and 256. Prints
  * {@code RESULT bs=<n> raw_steps_per_s=<x> trainer_steps_per_s=<y> ratio=<r>}: the median speeds, and the median of
  * the per-round ratios (each round runs both loops back to back, so the ratio is robust to the machine's drift), then
  * {@code RESULT bs=<n> cpu_ratio=<r>}, the same ratio on the training thread's CPU time (less sensitive to other
@@ -123,6 +125,8 @@ public final class OverheadBenchmark {
         Adam adam = new Adam(model.parameters(), 1e-3);
         DataLoader loader = DataLoader.of(train).batchSize(batchSize).build();
         NDManager root = model.parameterManager().newSubManager();
+        // the Trainer's default arithmetic setting, so that both loops compute alike
+        Denormals.enter();
         long start = System.nanoTime();
         long cpuStart = THREADS.getCurrentThreadCpuTime();
         int done = 0;
@@ -141,6 +145,7 @@ public final class OverheadBenchmark {
             }
         }
         Speed speed = new Speed(done, System.nanoTime() - start, THREADS.getCurrentThreadCpuTime() - cpuStart);
+        Denormals.exit();
         root.close();
         adam.close();
         model.close();
