@@ -27,6 +27,8 @@ public final class Adam extends Optimizer {
 
     private Adam(Map<String, Object> defaults, List<ParamGroup> groups) {
         super(groups, defaults);
+        // look the engine's fused kernel up now (configureOptimizers), not in the first training step
+        FusedAdamKernel.isAvailable();
     }
 
     /**

@@ -27,6 +27,8 @@ public final class AdamW extends Optimizer {
 
     private AdamW(Map<String, Object> defaults, List<ParamGroup> groups) {
         super(groups, defaults);
+        // look the engine's fused kernel up now (configureOptimizers), not in the first training step
+        FusedAdamKernel.isAvailable();
     }
 
     /**

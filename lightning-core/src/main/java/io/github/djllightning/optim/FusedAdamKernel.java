@@ -9,16 +9,14 @@ import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
-import com.sun.jna.Structure;
 import io.github.djllightning.util.EngineSetup;
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,29 +49,18 @@ final class FusedAdamKernel {
 
     private FusedAdamKernel() {}
 
-    /** A {@code c10::ArrayRef<at::Tensor>}: a pointer to consecutive tensors and their count, passed by value. */
-    public static final class TensorList extends Structure implements Structure.ByValue {
-        /** The first tensor; each {@code at::Tensor} is one pointer to its implementation. */
-        public Pointer data;
-        /** The number of tensors. */
-        public long length;
-
-        @Override
-        protected List<String> getFieldOrder() {
-            return List.of("data", "length");
-        }
-    }
-
     private static final class Natives {
         final Function adam;
         final Function adamw;
-        final MethodHandle isContiguous;
+        final Object library;
+        final Method isContiguous;
         /** An empty {@code std::optional<at::Tensor>} (no gradient scale, no found-inf flag). */
         final Memory noTensor = new Memory(16);
 
-        Natives(Function adam, Function adamw, MethodHandle isContiguous) {
+        Natives(Function adam, Function adamw, Object library, Method isContiguous) {
             this.adam = adam;
             this.adamw = adamw;
+            this.library = library;
             this.isContiguous = isContiguous;
             noTensor.clear();
         }
@@ -123,15 +110,15 @@ final class FusedAdamKernel {
         if (!(array instanceof PtNDArray)) {
             return false;
         }
-        long handle = ((PtNDArray) array).getHandle();
         try {
-            return (boolean) found.isContiguous.invokeExact(handle);
-        } catch (EngineException notDense) {
-            return false;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("the engine's contiguity check failed", e);
+            return (Boolean) found.isContiguous.invoke(found.library, ((PtNDArray) array).getHandle());
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof EngineException) {
+                return false; // not a dense tensor
+            }
+            throw new IllegalStateException("the engine's contiguity check failed", e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("the engine's contiguity check is not accessible", e);
         }
     }
 
@@ -153,16 +140,14 @@ final class FusedAdamKernel {
             buffers.fill(2, expAvgs);
             buffers.fill(3, expAvgSqs);
             // every parameter reads the same step count
-            Pointer stepImpl = impl(stepCount);
-            for (int i = 0; i < n; i++) {
-                buffers.tensors.setPointer(8L * (4 * n + i), stepImpl);
-            }
-            buffers.lists[4].data = buffers.tensors.share(8L * 4 * n);
-            buffers.lists[4].length = n;
+            buffers.fill(4, Collections.nCopies(n, stepCount));
             Function kernel = decoupled ? found.adamw : found.adam;
-            kernel.invokeVoid(new Object[] {buffers.lists[0], buffers.lists[1], buffers.lists[2], buffers.lists[3],
-                buffers.none, buffers.lists[4], lr, beta1, beta2, weightDecay, eps, (byte) 0,
-                (byte) (maximize ? 1 : 0), found.noTensor, found.noTensor});
+            // Each c10::ArrayRef<at::Tensor> argument (a pointer and a count, passed by value) is given as its two
+            // words: on x86-64 and AArch64 a 16-byte struct of two integers travels exactly like two integer
+            // arguments, in registers while two are free and on the stack after. The AMSGrad maxima list is empty.
+            kernel.invokeVoid(new Object[] {buffers.list(0), (long) n, buffers.list(1), (long) n, buffers.list(2),
+                (long) n, buffers.list(3), (long) n, Pointer.NULL, 0L, buffers.list(4), (long) n, lr, beta1, beta2,
+                weightDecay, eps, (byte) 0, (byte) (maximize ? 1 : 0), found.noTensor, found.noTensor});
         }
     }
 
@@ -170,18 +155,9 @@ final class FusedAdamKernel {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private static final class Buffers {
-        final TensorList[] lists = new TensorList[5];
-        final TensorList none = new TensorList();
         Memory tensors;
         int capacity;
-
-        Buffers() {
-            for (int i = 0; i < lists.length; i++) {
-                lists[i] = new TensorList();
-            }
-            none.data = Pointer.NULL;
-            none.length = 0;
-        }
+        int size;
 
         /** Makes room for five lists of {@code n} tensors: weights, gradients, two moments, step counts. */
         Buffers forTensors(int n) {
@@ -192,18 +168,20 @@ final class FusedAdamKernel {
                 tensors = new Memory(8L * 5 * n);
                 capacity = n;
             }
+            size = n;
             return this;
         }
 
-        /** Points list {@code index} at the implementations of {@code arrays}, stored in its slice of the memory. */
+        /** Stores the implementations of {@code arrays} as list {@code index}. */
         void fill(int index, List<NDArray> arrays) {
-            int n = arrays.size();
-            long offset = 8L * index * n;
-            for (int i = 0; i < n; i++) {
-                tensors.setPointer(offset + 8L * i, impl(arrays.get(i)));
+            for (int i = 0; i < size; i++) {
+                tensors.setPointer(8L * (index * size + i), impl(arrays.get(i)));
             }
-            lists[index].data = tensors.share(offset);
-            lists[index].length = n;
+        }
+
+        /** The first element of list {@code index}. */
+        Pointer list(int index) {
+            return tensors.share(8L * index * size);
         }
     }
 
@@ -225,8 +203,9 @@ final class FusedAdamKernel {
     }
 
     private static Natives find() {
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) {
-            return null;
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))
+                || !List.of("amd64", "x86_64", "aarch64").contains(System.getProperty("os.arch"))) {
+            return null; // switched off, or a calling convention the argument passing in run() was not made for
         }
         EngineSetup.engine();
         Path maps = Path.of("/proc/self/maps");
@@ -248,7 +227,7 @@ final class FusedAdamKernel {
             NativeLibrary library = NativeLibrary.getInstance(torch);
             Function adam = library.getFunction(ADAM);
             Function adamw = library.getFunction(ADAMW);
-            return new Natives(adam, adamw, contiguityCheck());
+            return withContiguityCheck(adam, adamw);
         } catch (IOException | ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.debug("The engine's fused Adam kernel is not available ({}); Adam updates one tensor at a time.",
                     e.toString());
@@ -256,14 +235,13 @@ final class FusedAdamKernel {
         }
     }
 
-    /** DJL's own native contiguity test, which its public API does not offer. */
-    private static MethodHandle contiguityCheck() throws ReflectiveOperationException {
+    /** DJL's own native library object and its contiguity test, which DJL's public API does not offer. */
+    private static Natives withContiguityCheck(Function adam, Function adamw) throws ReflectiveOperationException {
         Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
         Field instance = library.getDeclaredField("LIB");
         instance.setAccessible(true);
         Method check = library.getDeclaredMethod("torchIsContiguous", long.class);
         check.setAccessible(true);
-        return MethodHandles.lookup().unreflect(check).bindTo(instance.get(null))
-                .asType(MethodType.methodType(boolean.class, long.class));
+        return new Natives(adam, adamw, instance.get(null), check);
     }
 }
