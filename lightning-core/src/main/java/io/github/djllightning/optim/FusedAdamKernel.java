@@ -9,13 +9,10 @@ import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
-import io.github.djllightning.util.EngineSetup;
-import java.io.IOException;
+import io.github.djllightning.util.EngineLibraries;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
 import org.slf4j.Logger;
@@ -207,28 +204,13 @@ final class FusedAdamKernel {
                 || !List.of("amd64", "x86_64", "aarch64").contains(System.getProperty("os.arch"))) {
             return null; // switched off, or a calling convention the argument passing in run() was not made for
         }
-        EngineSetup.engine();
-        Path maps = Path.of("/proc/self/maps");
-        if (!Files.isReadable(maps)) {
-            return null;
-        }
         try {
-            String torch = null;
-            for (String line : Files.readAllLines(maps)) {
-                int slash = line.indexOf('/');
-                if (slash >= 0 && line.substring(line.lastIndexOf('/') + 1).startsWith("libtorch_cpu.so")) {
-                    torch = line.substring(slash).trim();
-                    break;
-                }
-            }
+            NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
             if (torch == null) {
                 return null;
             }
-            NativeLibrary library = NativeLibrary.getInstance(torch);
-            Function adam = library.getFunction(ADAM);
-            Function adamw = library.getFunction(ADAMW);
-            return withContiguityCheck(adam, adamw);
-        } catch (IOException | ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return withContiguityCheck(torch.getFunction(ADAM), torch.getFunction(ADAMW));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.debug("The engine's fused Adam kernel is not available ({}); Adam updates one tensor at a time.",
                     e.toString());
             return null;

@@ -3,10 +3,6 @@ package io.github.djllightning.util;
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,48 +139,21 @@ public final class Denormals {
     }
 
     private static Optional<Natives> find() {
-        EngineSetup.engine();
-        Path maps = Path.of("/proc/self/maps");
-        if (!Files.isReadable(maps)) {
-            LOG.info("Flushing float denormals is only available on Linux; training runs without it.");
-            return Optional.empty();
-        }
         try {
-            List<String> lines = Files.readAllLines(maps);
-            String torch = mappedLibrary(lines, "libtorch_cpu");
+            NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
             if (torch == null) {
-                LOG.info("The engine's libtorch_cpu is not loaded; float denormals are not flushed.");
+                LOG.info("The engine's libtorch_cpu was not found (flushing is only available on Linux); float"
+                        + " denormals are not flushed.");
                 return Optional.empty();
             }
-            Function setFlushDenormal = NativeLibrary.getInstance(torch).getFunction(SET_FLUSH_DENORMAL);
-            String gomp = mappedLibrary(lines, "libgomp");
-            Function parallel = null;
-            Function maxThreads = null;
-            if (gomp != null) {
-                NativeLibrary openMp = NativeLibrary.getInstance(gomp);
-                parallel = openMp.getFunction("GOMP_parallel");
-                maxThreads = openMp.getFunction("omp_get_max_threads");
-            }
+            Function setFlushDenormal = torch.getFunction(SET_FLUSH_DENORMAL);
+            NativeLibrary openMp = EngineLibraries.loaded("libgomp");
+            Function parallel = openMp == null ? null : openMp.getFunction("GOMP_parallel");
+            Function maxThreads = openMp == null ? null : openMp.getFunction("omp_get_max_threads");
             return Optional.of(new Natives(setFlushDenormal, parallel, maxThreads));
-        } catch (IOException | RuntimeException | LinkageError e) {
+        } catch (RuntimeException | LinkageError e) {
             LOG.warn("Cannot flush float denormals through the engine ({}); training runs without it.", e.toString());
             return Optional.empty();
         }
-    }
-
-    /** The path of the first mapped file whose name starts with {@code prefix}, or null. */
-    private static String mappedLibrary(List<String> mapLines, String prefix) {
-        for (String line : mapLines) {
-            int slash = line.indexOf('/');
-            if (slash < 0) {
-                continue;
-            }
-            String path = line.substring(slash).trim();
-            String name = path.substring(path.lastIndexOf('/') + 1);
-            if (name.startsWith(prefix) && name.contains(".so")) {
-                return path;
-            }
-        }
-        return null;
     }
 }
