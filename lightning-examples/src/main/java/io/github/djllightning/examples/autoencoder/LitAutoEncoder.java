@@ -7,6 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.module.TorchInit;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.OptimizerConfig;
@@ -55,7 +56,7 @@ public class LitAutoEncoder extends LightningModule {
     private NDArray reconstructionLoss(Batch batch) {
         NDArray x = batch.getData().head().reshape(-1, 28 * 28);
         NDArray xHat = forward(decoder, forward(encoder, x));
-        return xHat.sub(x).square().mean();
+        return Losses.mse(xHat, x);
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.github.djllightning.data.MnistDataset;
 import io.github.djllightning.examples.Args;
 import io.github.djllightning.examples.autoencoder.LitAutoEncoder;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.util.Denormals;
@@ -136,7 +137,7 @@ public final class OverheadBenchmark {
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                         NDArray x = batch.getData().head().reshape(-1, 28 * 28);
                         NDArray xHat = model.forward(model.child("decoder"), model.forward(model.child("encoder"), x));
-                        collector.backward(xHat.sub(x).square().mean());
+                        collector.backward(Losses.mse(xHat, x));
                     }
                     adam.step();
                     adam.zeroGrad();

@@ -9,6 +9,7 @@ import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.MnistDataset;
 import io.github.djllightning.examples.autoencoder.LitAutoEncoder;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.trainer.Trainer;
@@ -42,7 +43,7 @@ public final class GettingStartedGuide {
             public NDArray trainingStep(Batch batch, int batchIdx) {
                 NDArray x = batch.getData().head().reshape(-1, 28 * 28);
                 NDArray xHat = forward(decoder, forward(encoder, x));
-                NDArray loss = xHat.sub(x).square().mean();
+                NDArray loss = Losses.mse(xHat, x);
                 log("train_loss", loss);
                 return loss;
             }

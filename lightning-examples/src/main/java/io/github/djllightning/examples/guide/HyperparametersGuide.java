@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.checkpoint.CheckpointReader;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.module.TorchInit;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.OptimizerConfig;
@@ -47,7 +48,7 @@ public final class HyperparametersGuide {
         @Override
         public NDArray trainingStep(Batch batch, int batchIdx) {
             NDArray y = forward("layer", batch.getData().head());
-            NDArray loss = y.sub(batch.getLabels().head()).square().mean();
+            NDArray loss = Losses.mse(y, batch.getLabels().head());
             log("train_loss", loss);
             return loss;
         }

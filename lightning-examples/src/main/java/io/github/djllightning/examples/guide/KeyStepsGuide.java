@@ -15,6 +15,7 @@ import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.MnistDataset;
 import io.github.djllightning.examples.callbacks.MirrorCheckpoints;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.Optimizer;
 import io.github.djllightning.optim.OptimizerConfig;
@@ -75,7 +76,7 @@ public final class KeyStepsGuide {
             NDArray x = batch.getData().head().reshape(-1, 28 * 28);
             NDArray z = forward(encoder, x);
             NDArray xHat = forward(decoder, z);
-            NDArray loss = xHat.sub(x).square().mean();
+            NDArray loss = Losses.mse(xHat, x);
             // to TensorBoard when lightning-loggers is on the class path, else to metrics.csv
             log("train_loss", loss);
             return loss;
@@ -334,7 +335,7 @@ public final class KeyStepsGuide {
         public NDArray trainingStep(Batch batch, int batchIdx) {
             LightningOptimizer optimizer = optimizer();
             NDArray x = batch.getData().head().reshape(-1, 28 * 28);
-            NDArray loss = forward(decoder, forward(encoder, x)).sub(x).square().mean();
+            NDArray loss = Losses.mse(forward(decoder, forward(encoder, x)), x);
             // the gradients of two batches add up before each step
             manualBackward(loss.div(2));
             if (batchIdx % 2 == 1) {

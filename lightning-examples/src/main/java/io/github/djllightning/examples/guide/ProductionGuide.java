@@ -23,6 +23,7 @@ import io.github.djllightning.checkpoint.CheckpointReader;
 import io.github.djllightning.checkpoint.PyTorchWeights;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.module.TorchInit;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.OptimizerConfig;
@@ -121,7 +122,7 @@ public final class ProductionGuide {
             NDArray x = batch.getData().head().reshape(-1, 28 * 28);
             NDArray z = forward(autoEncoder, x);
             NDArray xHat = forward(autoEncoder.decoder(), z);
-            NDArray loss = xHat.sub(x).square().mean();
+            NDArray loss = Losses.mse(xHat, x);
             log("train_loss", loss);
             return loss;
         }

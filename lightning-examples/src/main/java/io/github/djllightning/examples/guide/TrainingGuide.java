@@ -21,6 +21,7 @@ import io.github.djllightning.data.BatchIterator;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.MnistDataset;
 import io.github.djllightning.module.LightningModule;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.module.TorchInit;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.optim.Optimizer;
@@ -124,7 +125,7 @@ public final class TrainingGuide {
             NDArray x = batch.getData().head().reshape(-1, 28 * 28);
             NDArray z = forward(encoder, x);
             NDArray xHat = forward(decoder, z);
-            return xHat.sub(x).square().mean();
+            return Losses.mse(xHat, x);
         }
 
         @Override

@@ -8,6 +8,7 @@ import ai.djl.training.dataset.RandomAccessDataset;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.data.Datasets;
 import io.github.djllightning.data.MnistDataset;
+import io.github.djllightning.module.Losses;
 import io.github.djllightning.trainer.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ public final class ValidationTestGuide {
             NDArray x = batch.getData().head().reshape(-1, 28 * 28);
             NDArray z = forward("encoder", x);
             NDArray xHat = forward("decoder", z);
-            NDArray testLoss = xHat.sub(x).square().mean();
+            NDArray testLoss = Losses.mse(xHat, x);
             log("test_loss", testLoss);
             return null;
         }
@@ -55,7 +56,7 @@ public final class ValidationTestGuide {
             NDArray x = batch.getData().head().reshape(-1, 28 * 28);
             NDArray z = forward("encoder", x);
             NDArray xHat = forward("decoder", z);
-            NDArray valLoss = xHat.sub(x).square().mean();
+            NDArray valLoss = Losses.mse(xHat, x);
             log("val_loss", valLoss);
             return null;
         }
