@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The kernel raises native errors on tensors it cannot take, and a native error cannot cross into Java here, so
  * {@link #run} is only called with tensors checked beforehand: float32, on the CPU, dense and contiguous, each
- * gradient and state shaped like its weight. Where the library or one of its functions cannot be found, or
- * {@code -Ddjl.lightning.fusedAdam=false} is set, {@link #isAvailable()} is false and Adam updates one parameter at
- * a time.
+ * gradient and state shaped like its weight. Only on Linux x86-64 (the calling convention {@link #run} is written
+ * for); where the library or one of its functions cannot be found, or {@code -Ddjl.lightning.fusedAdam=false} is set,
+ * {@link #isAvailable()} is false and Adam updates one parameter at a time.
  */
 final class FusedAdamKernel {
 
@@ -140,8 +140,8 @@ final class FusedAdamKernel {
             buffers.fill(4, Collections.nCopies(n, stepCount));
             Function kernel = decoupled ? found.adamw : found.adam;
             // Each c10::ArrayRef<at::Tensor> argument (a pointer and a count, passed by value) is given as its two
-            // words: on x86-64 and AArch64 a 16-byte struct of two integers travels exactly like two integer
-            // arguments, in registers while two are free and on the stack after. The AMSGrad maxima list is empty.
+            // words: on x86-64 a 16-byte struct of two integers travels exactly like two integer arguments, in
+            // registers while two are free and on the stack after. The AMSGrad maxima list is empty.
             kernel.invokeVoid(new Object[] {buffers.list(0), (long) n, buffers.list(1), (long) n, buffers.list(2),
                 (long) n, buffers.list(3), (long) n, Pointer.NULL, 0L, buffers.list(4), (long) n, lr, beta1, beta2,
                 weightDecay, eps, (byte) 0, (byte) (maximize ? 1 : 0), found.noTensor, found.noTensor});
@@ -200,8 +200,7 @@ final class FusedAdamKernel {
     }
 
     private static Natives find() {
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))
-                || !List.of("amd64", "x86_64", "aarch64").contains(System.getProperty("os.arch"))) {
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY)) || !EngineLibraries.isX86()) {
             return null; // switched off, or a calling convention the argument passing in run() was not made for
         }
         try {
