@@ -10,7 +10,6 @@ import static io.github.djllightning.optim.ParamGroup.WEIGHT_DECAY;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The update and the option checks that {@link Adam} and {@link AdamW} share; they differ only in weight decay. */
@@ -61,19 +60,17 @@ final class AdamMath {
         if (previous + 1 > FusedAdamKernel.MAX_EXACT_STEP) {
             return false;
         }
-        List<NDArray> expAvgs = new ArrayList<>(states.size());
-        List<NDArray> expAvgSqs = new ArrayList<>(states.size());
         for (int i = 0; i < states.size(); i++) {
-            expAvgs.add(states.get(i).zerosLike(EXP_AVG, weights.get(i)));
-            expAvgSqs.add(states.get(i).zerosLike(EXP_AVG_SQ, weights.get(i)));
+            states.get(i).zerosLike(EXP_AVG, weights.get(i));
+            states.get(i).zerosLike(EXP_AVG_SQ, weights.get(i));
         }
-        if (!FusedAdamKernel.accepts(weights, grads, expAvgs, expAvgSqs)) {
+        if (!FusedAdamKernel.accepts(weights, grads, states)) {
             return false;
         }
         for (int i = 0; i < states.size(); i++) {
             states.get(i).incrementStep();
         }
-        FusedAdamKernel.run(weights, grads, expAvgs, expAvgSqs, previous + 1, group.getDouble(LR), beta1, beta2,
+        FusedAdamKernel.run(weights, grads, states, previous + 1, group.getDouble(LR), beta1, beta2,
                 group.getDouble(WEIGHT_DECAY), group.getDouble(EPS), group.getBoolean(MAXIMIZE), decoupled);
         return true;
     }

@@ -13,7 +13,6 @@ import io.github.djllightning.util.EngineLibraries;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.util.Collections;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,21 +75,22 @@ final class FusedAdamKernel {
      * Whether the kernel can take these tensors: float32 on the CPU, contiguous, gradients and states shaped like
      * their weights.
      */
-    static boolean accepts(List<NDArray> weights, List<NDArray> grads, List<NDArray> expAvgs,
-            List<NDArray> expAvgSqs) {
+    static boolean accepts(List<NDArray> weights, List<NDArray> grads, List<ParamState> states) {
         Natives found = natives();
         if (found == null) {
             return false;
         }
         for (int i = 0; i < weights.size(); i++) {
             NDArray weight = weights.get(i);
+            NDArray expAvg = states.get(i).tensor(AdamMath.EXP_AVG);
+            NDArray expAvgSq = states.get(i).tensor(AdamMath.EXP_AVG_SQ);
             if (weight.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(weight.getDevice().getDeviceType())
-                    || !like(weight, expAvgs.get(i)) || !like(weight, expAvgSqs.get(i))) {
+                    || !like(weight, expAvg) || !like(weight, expAvgSq)) {
                 return false;
             }
             // the engine checks that a gradient has its weight's shape, type and device
-            if (!contiguous(found, weight) || !contiguous(found, grads.get(i))
-                    || !contiguous(found, expAvgs.get(i)) || !contiguous(found, expAvgSqs.get(i))) {
+            if (!contiguous(found, weight) || !contiguous(found, grads.get(i)) || !contiguous(found, expAvg)
+                    || !contiguous(found, expAvgSq)) {
                 return false;
             }
         }
@@ -98,7 +98,7 @@ final class FusedAdamKernel {
     }
 
     private static boolean like(NDArray weight, NDArray other) {
-        return other.getDataType() == DataType.FLOAT32 && other.getDevice().equals(weight.getDevice())
+        return other != null && other.getDataType() == DataType.FLOAT32 && other.getDevice().equals(weight.getDevice())
                 && other.getShape().equals(weight.getShape());
     }
 
@@ -120,24 +120,27 @@ final class FusedAdamKernel {
     }
 
     /**
-     * One Adam (or AdamW) step over all the given parameters, as torch's fused kernel computes it. The caller has
-     * checked the tensors with {@link #accepts} and counted the step in every parameter's state.
+     * One Adam (or AdamW) step over all the given parameters, as torch's fused kernel computes it, updating the
+     * weights and the states' moments in place. The caller has checked the tensors with {@link #accepts} and counted
+     * the step in every parameter's state.
      *
      * @param step the step number, the same for every parameter, at most {@link #MAX_EXACT_STEP}
      */
-    static void run(List<NDArray> weights, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
-            long step, double lr, double beta1, double beta2, double weightDecay, double eps, boolean maximize,
-            boolean decoupled) {
+    static void run(List<NDArray> weights, List<NDArray> grads, List<ParamState> states, long step, double lr,
+            double beta1, double beta2, double weightDecay, double eps, boolean maximize, boolean decoupled) {
         Natives found = natives();
         int n = weights.size();
         Buffers buffers = BUFFERS.get().forTensors(n);
         try (NDArray stepCount = weights.get(0).getManager().create((float) step)) {
-            buffers.fill(0, weights);
-            buffers.fill(1, grads);
-            buffers.fill(2, expAvgs);
-            buffers.fill(3, expAvgSqs);
-            // every parameter reads the same step count
-            buffers.fill(4, Collections.nCopies(n, stepCount));
+            Pointer stepImpl = impl(stepCount);
+            for (int i = 0; i < n; i++) {
+                ParamState state = states.get(i);
+                buffers.set(0, i, impl(weights.get(i)));
+                buffers.set(1, i, impl(grads.get(i)));
+                buffers.set(2, i, impl(state.tensor(AdamMath.EXP_AVG)));
+                buffers.set(3, i, impl(state.tensor(AdamMath.EXP_AVG_SQ)));
+                buffers.set(4, i, stepImpl); // every parameter reads the same step count
+            }
             Function kernel = decoupled ? found.adamw : found.adam;
             // Each c10::ArrayRef<at::Tensor> argument (a pointer and a count, passed by value) is given as its two
             // words: on x86-64 a 16-byte struct of two integers travels exactly like two integer arguments, in
@@ -169,11 +172,9 @@ final class FusedAdamKernel {
             return this;
         }
 
-        /** Stores the implementations of {@code arrays} as list {@code index}. */
-        void fill(int index, List<NDArray> arrays) {
-            for (int i = 0; i < size; i++) {
-                tensors.setPointer(8L * (index * size + i), impl(arrays.get(i)));
-            }
+        /** Stores element {@code i} of list {@code index}. */
+        void set(int index, int i, Pointer tensor) {
+            tensors.setPointer(8L * (index * size + i), tensor);
         }
 
         /** The first element of list {@code index}. */
