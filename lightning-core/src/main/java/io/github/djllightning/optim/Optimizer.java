@@ -97,7 +97,8 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Updates the parameters of one group together, for optimizers with a kernel that updates many tensors in one
      * call. Called by {@link #step()} with autograd off, before {@link #update}; when it returns false, {@link
-     * #update} is called for each parameter instead. The default returns false.
+     * #update} is called for each parameter instead. The default returns false. The lists are reused by the next
+     * step: read them during the call only.
      *
      * @param group the group, for its options
      * @param states the states of the parameters to update, in the group's order
