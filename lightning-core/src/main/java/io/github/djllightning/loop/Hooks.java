@@ -30,6 +30,10 @@ public final class Hooks {
     private final boolean profiling;
     private final String[] moduleActions;
     private final String[][] callbackActions;
+    /** Per hook: the callbacks that implement it (the others inherit {@link Callback}'s empty method). */
+    private final Callback[][] implementing;
+    /** Per hook: the positions of those callbacks in the calling order, for the profiler's action names. */
+    private final int[][] implementingIndex;
 
     /**
      * Creates a dispatcher for one run.
@@ -55,6 +59,19 @@ public final class Hooks {
         Hook[] hooks = Hook.values();
         moduleActions = new String[hooks.length];
         callbackActions = new String[callbacks.size()][hooks.length];
+        implementing = new Callback[hooks.length][];
+        implementingIndex = new int[hooks.length][];
+        for (Hook hook : hooks) {
+            String method = callbackMethod(hook);
+            List<Integer> chosen = new java.util.ArrayList<>();
+            for (int i = 0; i < callbacks.size(); i++) {
+                if (method == null || implementsHook(callbacks.get(i), method)) {
+                    chosen.add(i);
+                }
+            }
+            implementing[hook.ordinal()] = chosen.stream().map(callbacks::get).toArray(Callback[]::new);
+            implementingIndex[hook.ordinal()] = chosen.stream().mapToInt(Integer::intValue).toArray();
+        }
         if (profiling) {
             String moduleName = module.getClass().getSimpleName();
             for (Hook hook : hooks) {
@@ -65,6 +82,37 @@ public final class Hooks {
                 }
             }
         }
+    }
+
+    /** The name of the {@link Callback} method of a hook ({@code on_train_batch_end}: {@code onTrainBatchEnd}). */
+    private static String callbackMethod(Hook hook) {
+        StringBuilder name = new StringBuilder();
+        boolean upper = false;
+        for (char c : hook.lightningName().toCharArray()) {
+            if (c == '_') {
+                upper = true;
+            } else {
+                name.append(upper ? Character.toUpperCase(c) : c);
+                upper = false;
+            }
+        }
+        String method = name.toString();
+        for (java.lang.reflect.Method candidate : Callback.class.getMethods()) {
+            if (candidate.getName().equals(method)) {
+                return method;
+            }
+        }
+        return null; // not a Callback hook by that name: every callback is called
+    }
+
+    /** Whether the callback's class (or an interface it takes it from) has its own method for the hook. */
+    private static boolean implementsHook(Callback callback, String method) {
+        for (java.lang.reflect.Method candidate : callback.getClass().getMethods()) {
+            if (candidate.getName().equals(method) && candidate.getDeclaringClass() != Callback.class) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The Trainer. */
@@ -109,19 +157,31 @@ public final class Hooks {
     }
 
     private void eachCallback(Hook hook, CallbackCall call) {
-        for (int i = 0; i < callbacks.size(); i++) {
+        // only the callbacks that implement the hook: calling the others' empty methods costs time on every batch
+        Callback[] targets = implementing[hook.ordinal()];
+        for (int i = 0; i < targets.length; i++) {
             if (profiling) {
-                String action = callbackActions[i][hook.ordinal()];
+                String action = callbackActions[implementingIndex[hook.ordinal()][i]][hook.ordinal()];
                 profiler.start(action);
                 try {
-                    call.call(callbacks.get(i));
+                    call.call(targets[i]);
                 } finally {
                     profiler.stop(action);
                 }
             } else {
-                call.call(callbacks.get(i));
+                call.call(targets[i]);
             }
         }
+    }
+
+    /**
+     * Whether any callback implements a hook; lets a hot call site skip building its call.
+     *
+     * @param hook the hook
+     * @return true when at least one callback has its own method for it
+     */
+    public boolean anyCallback(Hook hook) {
+        return implementing[hook.ordinal()].length > 0;
     }
 
     /**

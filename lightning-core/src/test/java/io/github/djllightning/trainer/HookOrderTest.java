@@ -239,6 +239,63 @@ class HookOrderTest extends EngineTest {
                 .containsKey("train_loss_epoch");
     }
 
+    /** A callback with its own method for one hook. */
+    static class BatchEndOnly implements Callback {
+        final List<String> calls;
+        final String name;
+
+        BatchEndOnly(List<String> calls, String name) {
+            this.calls = calls;
+            this.name = name;
+        }
+
+        @Override
+        public void onTrainBatchEnd(
+                Trainer trainer, LightningModule module, Map<String, Object> outputs, Batch batch, int batchIdx) {
+            calls.add(name + ".on_train_batch_end");
+        }
+    }
+
+    /** Inherits one hook from its superclass and adds another. */
+    static final class InheritsAndAdds extends BatchEndOnly {
+        InheritsAndAdds(List<String> calls) {
+            super(calls, "inherits");
+        }
+
+        @Override
+        public void onBeforeBackward(Trainer trainer, LightningModule module, NDArray loss) {
+            calls.add("inherits.on_before_backward");
+        }
+    }
+
+    /** Hooks given as default methods of an interface of the user's own. */
+    interface AfterBackwardHooks extends Callback {
+        List<String> calls();
+
+        @Override
+        default void onAfterBackward(Trainer trainer, LightningModule module) {
+            calls().add("interface.on_after_backward");
+        }
+    }
+
+    @Test
+    void callbacksImplementingSomeHooksGetThoseHooksWhereverTheMethodIsDeclared() {
+        List<String> calls = new ArrayList<>();
+        AfterBackwardHooks fromInterface = () -> calls;
+        Trainer trainer = quiet(root)
+                .maxEpochs(1)
+                .callbacks(new BatchEndOnly(calls, "own"), new InheritsAndAdds(calls), fromInterface)
+                .build();
+        try (BoringModule module = new BoringModule()) {
+            trainer.fit(module, BoringModule.data(manager, 2));
+        }
+        List<String> batch = List.of("inherits.on_before_backward", "interface.on_after_backward",
+                "own.on_train_batch_end", "inherits.on_train_batch_end");
+        List<String> expected = new ArrayList<>(batch);
+        expected.addAll(batch);
+        assertThat(calls).containsExactlyElementsOf(expected);
+    }
+
     @Test
     void onTrainBatchStartReturningEndEpochEndsTheEpochBeforeTheStep() {
         List<Event> events = new ArrayList<>();
