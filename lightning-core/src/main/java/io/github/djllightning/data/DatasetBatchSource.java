@@ -12,6 +12,7 @@ import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.dataset.Record;
 import ai.djl.translate.Batchifier;
+import io.github.djllightning.util.StepManagers;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -124,7 +125,7 @@ final class DatasetBatchSource implements BatchSource {
         long from = next * batchSize;
         long to = Math.min(from + batchSize, size);
         next++;
-        NDManager manager = parent.newSubManager();
+        NDManager manager = StepManagers.newStepManager(parent);
         try {
             NDList data = new NDList();
             NDList labels = new NDList();

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.dataset.Batch;
 import ai.djl.translate.Batchifier;
+import io.github.djllightning.util.StepManagers;
 import java.util.Collection;
 import java.util.Iterator;
 
@@ -50,7 +51,7 @@ final class IterableBatchSource implements BatchSource {
     }
 
     private Batch viewOf(Batch batch) {
-        NDManager manager = parent.newSubManager();
+        NDManager manager = StepManagers.newStepManager(parent);
         try {
             return new Batch(
                     manager,
