@@ -23,6 +23,13 @@ public final class MetricsConnector {
 
     private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(MetricsConnector.class);
 
+    /**
+     * Step values reach the loggers at once but their files at most this often ({@link Logger#save()}); epoch values,
+     * a stop and the end of a run write at once. Saving after every logged step (every 50 batches by default) made
+     * each of them wait for a write to the file system.
+     */
+    static final long SAVE_INTERVAL_NANOS = 1_000_000_000L;
+
     private NDManager manager;
     private ResultCollection trainResults;
     private ResultCollection evalResults;
@@ -36,6 +43,8 @@ public final class MetricsConnector {
     private int batchSize = 1;
     private Integer dataloaderIdx;
     private boolean warnedCast;
+    private boolean savedOnce;
+    private long lastSaveNanos;
 
     /** Creates a connector; {@link #start} gives it the memory of a run. */
     public MetricsConnector() {}
@@ -56,6 +65,7 @@ public final class MetricsConnector {
         this.firstLoopIter = null;
         this.dataloaderIdx = null;
         this.batchSize = 1;
+        this.savedOnce = false;
         resetMetrics();
     }
 
@@ -205,7 +215,7 @@ public final class MetricsConnector {
     public void logTrainStepMetrics(long step, int epoch) {
         Map<String, Object> log = new LinkedHashMap<>();
         active.collect(true, null, null, log, null);
-        logMetrics(log, step, epoch);
+        sendToLoggers(log, step, epoch, false);
     }
 
     /**
@@ -249,7 +259,7 @@ public final class MetricsConnector {
         Map<String, Object> log = new LinkedHashMap<>();
         evalResults.collect(true, loaderIdx, null, log, null);
         if (!log.isEmpty()) {
-            sendToLoggers(log, step, null);
+            sendToLoggers(log, step, null, false);
         }
     }
 
@@ -324,10 +334,10 @@ public final class MetricsConnector {
      * @param epoch the current epoch
      */
     public void logMetrics(Map<String, Object> metrics, long step, int epoch) {
-        sendToLoggers(metrics, step, epoch);
+        sendToLoggers(metrics, step, epoch, true);
     }
 
-    private void sendToLoggers(Map<String, Object> metrics, long step, Integer epoch) {
+    private void sendToLoggers(Map<String, Object> metrics, long step, Integer epoch, boolean saveNow) {
         if (loggers.isEmpty() || metrics.isEmpty()) {
             return;
         }
@@ -342,9 +352,17 @@ public final class MetricsConnector {
                 scalars.putIfAbsent("epoch", (double) epoch);
             }
         }
+        long now = System.nanoTime();
+        boolean save = saveNow || !savedOnce || now - lastSaveNanos >= SAVE_INTERVAL_NANOS;
         for (Logger logger : loggers) {
             logger.logMetrics(scalars, x);
-            logger.save();
+            if (save) {
+                logger.save();
+            }
+        }
+        if (save) {
+            savedOnce = true;
+            lastSaveNanos = now;
         }
     }
 

@@ -107,6 +107,90 @@ class LoggingRulesTest extends EngineTest {
         return quiet(root).maxEpochs(epochs).numSanityValSteps(0).build();
     }
 
+    /** Records what the Trainer asks of a logger, in order. */
+    static final class RecordingLogger implements Logger {
+        final List<String> calls = new ArrayList<>();
+        private final Path dir;
+
+        RecordingLogger(Path dir) {
+            this.dir = dir;
+        }
+
+        @Override
+        public String name() {
+            return "recording";
+        }
+
+        @Override
+        public String version() {
+            return "0";
+        }
+
+        @Override
+        public Path saveDir() {
+            return dir;
+        }
+
+        @Override
+        public Path logDir() {
+            return dir;
+        }
+
+        @Override
+        public void logMetrics(Map<String, Double> metrics, long step) {
+            calls.add(metrics.containsKey("idx") ? "log " + metrics.get("idx").intValue() : "log " + metrics.keySet());
+        }
+
+        @Override
+        public void logHyperparams(Map<String, Object> params) {}
+
+        @Override
+        public void save() {
+            calls.add("save");
+        }
+
+        @Override
+        public void finish(String status) {
+            calls.add("finish");
+        }
+    }
+
+    @Test
+    void stepValuesAreSavedAtOnceThenAtMostOnceASecondAndEverythingAtTheEnd() {
+        LogModule module = new LogModule();
+        module.onTrainingStep = (m, c) -> m.log("idx", (double) c.batchIdx());
+        RecordingLogger logger = new RecordingLogger(root);
+        Callback pause = new Callback() {
+            @Override
+            public void onTrainBatchEnd(
+                    Trainer trainer, LightningModule m, Map<String, Object> outputs, Batch batch, int batchIdx) {
+                if (batchIdx == 4) {
+                    try {
+                        Thread.sleep(MetricsConnector.SAVE_INTERVAL_NANOS / 1_000_000 + 100);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        Trainer trainer = quiet(root).maxEpochs(1).logEveryNSteps(1).loggers(logger).callbacks(pause).build();
+        try (module) {
+            trainer.fit(module, BoringModule.data(manager, 10));
+        }
+        // every step reaches the logger; its file is written for the first step, then once the interval has passed
+        // (step 4 comes after a pause longer than it), and at the end of the run
+        List<String> steps = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            steps.add("log " + i);
+        }
+        assertThat(logger.calls).filteredOn(c -> c.startsWith("log ") && !c.startsWith("log ["))
+                .containsExactlyElementsOf(steps);
+        List<String> untilLastStep = logger.calls.subList(0, logger.calls.indexOf("log 9") + 1);
+        assertThat(untilLastStep).containsExactly("log 0", "save", "log 1", "log 2", "log 3", "log 4", "save",
+                "log 5", "log 6", "log 7", "log 8", "log 9");
+        assertThat(logger.calls.get(logger.calls.size() - 1)).isEqualTo("finish");
+    }
+
     // ------------------------------------------------------------------ per-hook defaults
 
     @Test
