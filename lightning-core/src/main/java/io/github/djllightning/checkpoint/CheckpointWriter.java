@@ -1,6 +1,7 @@
 package io.github.djllightning.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import io.github.djllightning.util.AtomicFiles;
 import java.io.BufferedOutputStream;
@@ -25,6 +26,10 @@ public final class CheckpointWriter {
     /** The name of the JSON entry. */
     public static final String JSON_ENTRY = "checkpoint.json";
 
+    /** Thread-safe and costly to build: one for every checkpoint. */
+    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting()
+            .create();
+
     private CheckpointWriter() {}
 
     /**
@@ -41,8 +46,7 @@ public final class CheckpointWriter {
                 // tensors hardly compress, and deflating them costs more time than the disk write
                 zip.setLevel(Deflater.NO_COMPRESSION);
                 zip.putNextEntry(new ZipEntry(JSON_ENTRY));
-                zip.write(new GsonBuilder().serializeSpecialFloatingPointValues().setPrettyPrinting().create()
-                        .toJson(checkpoint.entries()).getBytes(StandardCharsets.UTF_8));
+                zip.write(GSON.toJson(checkpoint.entries()).getBytes(StandardCharsets.UTF_8));
                 zip.closeEntry();
                 for (Map.Entry<String, Map<String, NDArray>> file : checkpoint.tensorFiles().entrySet()) {
                     zip.putNextEntry(new ZipEntry(file.getKey() + ".safetensors"));

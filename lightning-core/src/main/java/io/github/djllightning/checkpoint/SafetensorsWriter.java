@@ -2,6 +2,7 @@ package io.github.djllightning.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +17,9 @@ import java.util.Map;
  * byte range per tensor, keys in the given order, padded to 8 bytes), then the raw little-endian bytes.
  */
 public final class SafetensorsWriter {
+
+    /** Thread-safe and costly to build: one for every header. */
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private SafetensorsWriter() {}
 
@@ -57,7 +61,7 @@ public final class SafetensorsWriter {
             header.put(entry.getKey(), info);
             offset += length;
         }
-        byte[] json = new GsonBuilder().disableHtmlEscaping().create().toJson(header)
+        byte[] json = GSON.toJson(header)
                 .getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
@@ -73,10 +77,14 @@ public final class SafetensorsWriter {
 
     private static byte[] littleEndianBytes(NDArray array) {
         ByteBuffer buffer = array.toByteBuffer();
-        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
         if (buffer.order() == ByteOrder.LITTLE_ENDIAN || array.getDataType().getNumOfBytes() == 1) {
-            copy.put(buffer.duplicate());
-            return copy.array();
+            if (buffer.hasArray() && buffer.arrayOffset() == 0 && buffer.position() == 0
+                    && buffer.remaining() == buffer.array().length) {
+                return buffer.array(); // the engine's own copy of the bytes: no second copy
+            }
+            byte[] copy = new byte[buffer.remaining()];
+            buffer.duplicate().get(copy);
+            return copy;
         }
         int width = array.getDataType().getNumOfBytes();
         byte[] raw = new byte[buffer.remaining()];
