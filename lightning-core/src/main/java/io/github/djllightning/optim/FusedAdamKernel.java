@@ -10,8 +10,9 @@ import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import io.github.djllightning.util.EngineLibraries;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.List;
 import org.slf4j.Logger;
@@ -48,15 +49,14 @@ final class FusedAdamKernel {
     private static final class Natives {
         final Function adam;
         final Function adamw;
-        final Object library;
-        final Method isContiguous;
+        /** DJL's {@code torchIsContiguous(long)} bound to its library object: {@code (long) -> boolean}. */
+        final MethodHandle isContiguous;
         /** An empty {@code std::optional<at::Tensor>} (no gradient scale, no found-inf flag). */
         final Memory noTensor = new Memory(16);
 
-        Natives(Function adam, Function adamw, Object library, Method isContiguous) {
+        Natives(Function adam, Function adamw, MethodHandle isContiguous) {
             this.adam = adam;
             this.adamw = adamw;
-            this.library = library;
             this.isContiguous = isContiguous;
             noTensor.clear();
         }
@@ -107,15 +107,15 @@ final class FusedAdamKernel {
         if (!(array instanceof PtNDArray)) {
             return false;
         }
+        long handle = ((PtNDArray) array).getHandle();
         try {
-            return (Boolean) found.isContiguous.invoke(found.library, ((PtNDArray) array).getHandle());
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof EngineException) {
-                return false; // not a dense tensor
-            }
-            throw new IllegalStateException("the engine's contiguity check failed", e.getCause());
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException("the engine's contiguity check is not accessible", e);
+            return (boolean) found.isContiguous.invokeExact(handle);
+        } catch (EngineException e) {
+            return false; // not a dense tensor
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("the engine's contiguity check failed", e);
         }
     }
 
@@ -224,6 +224,8 @@ final class FusedAdamKernel {
         instance.setAccessible(true);
         Method check = library.getDeclaredMethod("torchIsContiguous", long.class);
         check.setAccessible(true);
-        return new Natives(adam, adamw, instance.get(null), check);
+        // a bound method handle: called per tensor per step, without the boxing and checks of Method.invoke
+        MethodHandle bound = MethodHandles.lookup().unreflect(check).bindTo(instance.get(null));
+        return new Natives(adam, adamw, bound);
     }
 }
