@@ -16,7 +16,6 @@ import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.module.Losses;
 import io.github.djllightning.optim.Adam;
 import io.github.djllightning.trainer.Trainer;
-import io.github.djllightning.util.Denormals;
 import io.github.djllightning.util.EngineSetup;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -32,17 +31,22 @@ import java.util.Map;
 
 /**
  * How much the framework costs per step: the seed autoencoder on MNIST trained (a) by a hand-written DJL loop doing
- * the same math (same layers, same Adam, same batches, denormals flushed as the Trainer does by default) and (b) by
- * our Trainer with its defaults on (progress bar, CSV logging, model summary, checkpointing), alternating a/b in one
- * JVM at batch sizes 1, 32 and 256. Prints
- * {@code RESULT bs=<n> raw_steps_per_s=<x> trainer_steps_per_s=<y> ratio=<r>}: the median speeds, and the median of
- * the per-round ratios (each round runs both loops back to back, so the ratio is robust to the machine's drift), then
- * {@code RESULT bs=<n> cpu_ratio=<r>}, the same ratio on the training thread's CPU time (less sensitive to other
- * processes on a shared machine; with one intra-op thread the engine computes on that thread), and {@code RESULT
- * rss_growth_mb=<z>}: the resident memory growth of a 20,000-step Trainer run at batch 32 between step 2,000 and
- * step 20,000.
+ * the same math (same layers, same Adam, same batch size) and (b) by our Trainer with its defaults on (progress bar,
+ * logging, model summary, checkpointing, the non-finite loss guard), at batch sizes 1, 32 and 256.
  *
- * <p>Options: {@code --rounds N} (9), {@code --bs1-steps N} (3000), {@code --rss-steps N} (20000), {@code
+ * <p>The two alternate in short stretches inside one run: a callback of the Trainer runs a stretch of the hand-written
+ * loop (about 15 ms of it) after every few Trainer steps and times it. The Trainer's time is the run's time (from its
+ * first training batch to the end of training, the end-of-epoch checkpoint included) less those stretches. A shared
+ * machine changes speed over seconds; alternating every few milliseconds exposes both loops to the same speed, which
+ * alternating whole runs does not. Both loops run on the same thread with the same engine settings, so the Trainer's
+ * default of flushing denormal numbers applies to both.
+ *
+ * <p>Prints {@code RESULT bs=<n> raw_steps_per_s=<x> trainer_steps_per_s=<y> ratio=<r>} (medians over the rounds;
+ * the ratio is the median of the per-round ratios), {@code RESULT bs=<n> cpu_ratio=<r>} (the same on the thread's
+ * CPU time), and {@code RESULT rss_growth_mb=<z>}: the resident memory growth of a 20,000-step Trainer run at batch
+ * 32 between step 2,000 and step 20,000.
+ *
+ * <p>Options: {@code --rounds N} (7), {@code --bs1-steps N} (6000), {@code --rss-steps N} (20000), {@code
  * --batch-sizes 1,32,256}.
  */
 public final class OverheadBenchmark {
@@ -57,8 +61,8 @@ public final class OverheadBenchmark {
      */
     public static void main(String[] args) throws IOException {
         Map<String, String> options = Args.parse(args, List.of("rounds", "bs1-steps", "rss-steps", "batch-sizes"));
-        int rounds = Integer.parseInt(options.getOrDefault("rounds", "9"));
-        int bs1Steps = Integer.parseInt(options.getOrDefault("bs1-steps", "3000"));
+        int rounds = Integer.parseInt(options.getOrDefault("rounds", "7"));
+        int bs1Steps = Integer.parseInt(options.getOrDefault("bs1-steps", "6000"));
         int rssSteps = Integer.parseInt(options.getOrDefault("rss-steps", "20000"));
         int[] batchSizes = Arrays.stream(options.getOrDefault("batch-sizes", "1,32,256").split(","))
                 .mapToInt(Integer::parseInt).toArray();
@@ -66,30 +70,21 @@ public final class OverheadBenchmark {
         Path root = Files.createTempDirectory("overhead-benchmark");
         try (MnistDataset train = MnistDataset.builder().usage(Usage.TRAIN).build()) {
             for (int bs : rounds > 0 ? batchSizes : new int[0]) {
-                // at least ~1,000 steps per measured run, so each lasts seconds rather than a fraction of one
+                // at least ~1,000 Trainer steps per round, so each lasts seconds rather than a fraction of one
                 int steps = bs == 1 ? bs1Steps : (int) Math.max(train.size() / bs, 1000);
-                // one warm-up of each, then alternating measured rounds
-                rawLoop(train, bs, Math.min(steps, 200));
-                trainerLoop(train, bs, Math.min(steps, 200), root);
+                int stretch = stretchSteps(bs);
+                // warm-up: one unreported round, so that the JIT has compiled both loops' code
+                interleaved(train, bs, steps, stretch, root);
                 double[] raw = new double[rounds];
                 double[] ours = new double[rounds];
                 double[] ratios = new double[rounds];
                 double[] cpuRatios = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
-                    // alternate which loop goes first, so slow drifts of the machine cancel out
-                    Speed a;
-                    Speed b;
-                    if (r % 2 == 0) {
-                        a = rawLoop(train, bs, steps);
-                        b = trainerLoop(train, bs, steps, root);
-                    } else {
-                        b = trainerLoop(train, bs, steps, root);
-                        a = rawLoop(train, bs, steps);
-                    }
-                    raw[r] = a.perWallSecond();
-                    ours[r] = b.perWallSecond();
+                    Round round = interleaved(train, bs, steps, stretch, root);
+                    raw[r] = round.raw().perWallSecond();
+                    ours[r] = round.trainer().perWallSecond();
                     ratios[r] = ours[r] / raw[r];
-                    cpuRatios[r] = b.perCpuSecond() / a.perCpuSecond();
+                    cpuRatios[r] = round.trainer().perCpuSecond() / round.raw().perCpuSecond();
                     System.out.printf(Locale.ROOT,
                             "round %d bs=%d raw=%.1f trainer=%.1f steps/s ratio=%.3f cpu_ratio=%.3f%n",
                             r, bs, raw[r], ours[r], ratios[r], cpuRatios[r]);
@@ -106,6 +101,11 @@ public final class OverheadBenchmark {
         }
     }
 
+    /** Hand-written steps per stretch: about 15 ms of them on a CPU (batch 1: 50, batch 32: 9, batch 256: 3). */
+    static int stretchSteps(int batchSize) {
+        return (int) Math.max(2, Math.round(50 / Math.sqrt(batchSize)));
+    }
+
     /** Steps done in a measured stretch, with its wall-clock time and the training thread's CPU time. */
     record Speed(long steps, long wallNanos, long cpuNanos) {
         double perWallSecond() {
@@ -117,22 +117,39 @@ public final class OverheadBenchmark {
         }
     }
 
+    /** The two loops' speeds in one round. */
+    record Round(Speed raw, Speed trainer) {}
+
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    /** The hand-written loop: forward, MSE, backward, Adam, nothing else. */
-    static Speed rawLoop(MnistDataset train, int batchSize, int steps) {
-        Engine.getInstance().setRandomSeed(42);
-        LitAutoEncoder model = LitAutoEncoder.create();
-        Adam adam = new Adam(model.parameters(), 1e-3);
-        DataLoader loader = DataLoader.of(train).batchSize(batchSize).build();
-        NDManager root = model.parameterManager().newSubManager();
-        // the Trainer's default arithmetic setting, so that both loops compute alike
-        Denormals.enter();
-        long start = System.nanoTime();
-        long cpuStart = THREADS.getCurrentThreadCpuTime();
-        int done = 0;
-        try (BatchIterator batches = loader.iterator(root, 0)) {
-            while (done < steps && batches.hasNext()) {
+    /** The hand-written loop: forward, MSE, backward, Adam, nothing else; it runs on from where it stopped. */
+    static final class RawLoop implements AutoCloseable {
+        private final LitAutoEncoder model;
+        private final Adam adam;
+        private final DataLoader loader;
+        private final NDManager root;
+        private BatchIterator batches;
+        private long steps;
+        private long wallNanos;
+        private long cpuNanos;
+
+        RawLoop(MnistDataset train, int batchSize) {
+            model = LitAutoEncoder.create();
+            adam = new Adam(model.parameters(), 1e-3);
+            loader = DataLoader.of(train).batchSize(batchSize).build();
+            root = model.parameterManager().newSubManager();
+            batches = loader.iterator(root, 0);
+        }
+
+        /** Runs and times {@code count} steps. */
+        void run(int count) {
+            long start = System.nanoTime();
+            long cpuStart = THREADS.getCurrentThreadCpuTime();
+            for (int i = 0; i < count; i++) {
+                if (!batches.hasNext()) {
+                    batches.close();
+                    batches = loader.iterator(root, 0);
+                }
                 try (Batch batch = batches.next()) {
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                         NDArray x = batch.getData().head().reshape(-1, 28 * 28);
@@ -142,39 +159,64 @@ public final class OverheadBenchmark {
                     adam.step();
                     adam.zeroGrad();
                 }
-                done++;
             }
+            wallNanos += System.nanoTime() - start;
+            cpuNanos += THREADS.getCurrentThreadCpuTime() - cpuStart;
+            steps += count;
         }
-        Speed speed = new Speed(done, System.nanoTime() - start, THREADS.getCurrentThreadCpuTime() - cpuStart);
-        Denormals.exit();
-        root.close();
-        adam.close();
-        model.close();
-        return speed;
+
+        Speed speed() {
+            return new Speed(steps, wallNanos, cpuNanos);
+        }
+
+        @Override
+        public void close() {
+            batches.close();
+            root.close();
+            adam.close();
+            model.close();
+        }
     }
 
-    /** Our Trainer with its defaults on, measured from the first training batch to the end of training. */
-    static Speed trainerLoop(MnistDataset train, int batchSize, int steps, Path root) {
+    /**
+     * One round: a Trainer run of {@code steps} steps with its defaults on, and a stretch of the hand-written loop
+     * after every {@code stretch} Trainer steps; each loop's time excludes the other's.
+     */
+    static Round interleaved(MnistDataset train, int batchSize, int steps, int stretch, Path root) {
         Engine.getInstance().setRandomSeed(42);
-        LitAutoEncoder model = LitAutoEncoder.create();
-        DataLoader loader = DataLoader.of(train).batchSize(batchSize).build();
-        StepTimer timer = new StepTimer();
-        Trainer trainer = Trainer.builder()
-                .maxSteps(steps)
-                .maxEpochs(-1)
-                .defaultRootDir(root)
-                .callbacks(timer)
-                .build();
-        trainer.fit(model, loader);
-        model.close();
-        return timer.speed();
+        try (RawLoop raw = new RawLoop(train, batchSize)) {
+            Engine.getInstance().setRandomSeed(42);
+            LitAutoEncoder model = LitAutoEncoder.create();
+            DataLoader loader = DataLoader.of(train).batchSize(batchSize).build();
+            Interleaver interleaver = new Interleaver(raw, stretch);
+            Trainer trainer = Trainer.builder()
+                    .maxSteps(steps)
+                    .maxEpochs(-1)
+                    .defaultRootDir(root)
+                    .callbacks(interleaver)
+                    .build();
+            trainer.fit(model, loader);
+            model.close();
+            Speed rawSpeed = raw.speed();
+            Speed total = interleaver.total();
+            Speed ours = new Speed(total.steps(), total.wallNanos() - rawSpeed.wallNanos(),
+                    total.cpuNanos() - rawSpeed.cpuNanos());
+            return new Round(rawSpeed, ours);
+        }
     }
 
-    /** Measures from the first training batch to the end of training. */
-    private static final class StepTimer implements Callback {
+    /** Times the Trainer from its first training batch to the end of training, running the raw loop in between. */
+    private static final class Interleaver implements Callback {
+        private final RawLoop raw;
+        private final int stretch;
         private long start;
         private long cpuStart;
-        private Speed speed;
+        private Speed total;
+
+        Interleaver(RawLoop raw, int stretch) {
+            this.raw = raw;
+            this.stretch = stretch;
+        }
 
         @Override
         public void onTrainStart(Trainer trainer, LightningModule module) {
@@ -183,13 +225,21 @@ public final class OverheadBenchmark {
         }
 
         @Override
+        public void onTrainBatchEnd(
+                Trainer trainer, LightningModule module, Map<String, Object> outputs, Batch batch, int batchIdx) {
+            if (trainer.globalStep() % stretch == 0) {
+                raw.run(stretch);
+            }
+        }
+
+        @Override
         public void onTrainEnd(Trainer trainer, LightningModule module) {
-            speed = new Speed(trainer.globalStep(), System.nanoTime() - start,
+            total = new Speed(trainer.globalStep(), System.nanoTime() - start,
                     THREADS.getCurrentThreadCpuTime() - cpuStart);
         }
 
-        Speed speed() {
-            return speed;
+        Speed total() {
+            return total;
         }
     }
 
