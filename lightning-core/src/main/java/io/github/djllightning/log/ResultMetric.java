@@ -1,10 +1,12 @@
 package io.github.djllightning.log;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djllightning.trainer.Hook;
+import io.github.djllightning.util.HostScalars;
 import io.github.djllightning.util.ScalarCache;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,9 +14,10 @@ import java.util.Map;
 /**
  * One logged metric within one loop: its options and its running values.
  *
- * <p>Array values stay on the device: the last step value is kept by swapping the native handle of a detached view
- * into a long-lived array (no copy, no host sync), and the epoch accumulator is updated in place. Numbers logged as
- * Java doubles are accumulated on the host.
+ * <p>Array values stay on their device: the last step value is kept by swapping the native handle of a detached view
+ * into a long-lived array (no copy, no host sync), and the epoch accumulator is updated in place. The one exception:
+ * a CPU array logged per step only is read into a number at once, which costs less than a view and waits for nothing
+ * (a CPU array is computed by the time it is logged). Numbers logged as Java doubles are accumulated on the host.
  */
 final class ResultMetric {
 
@@ -46,6 +49,8 @@ final class ResultMetric {
     private boolean computed;
     private boolean tensor;
     private boolean updated;
+    /** Whether the last step value of an array metric was read into {@link #lastNumber}. */
+    private boolean stepOnHost;
 
     ResultMetric(
             Hook hook,
@@ -86,6 +91,12 @@ final class ResultMetric {
         tensor = true;
         updated = true;
         computed = false;
+        if (onStep && !onEpoch && Device.Type.CPU.equals(value.getDevice().getDeviceType())) {
+            lastNumber = HostScalars.read(value);
+            stepOnHost = true;
+            return;
+        }
+        stepOnHost = false;
         // one detached view serves the accumulators and the step value: arithmetic on it records no autograd graph,
         // so no switch of the autograd mode is needed
         NDArray detached = value.stopGradient();
@@ -193,7 +204,7 @@ final class ResultMetric {
 
     /** The last step value: an NDArray or a Double; null for a restored metric not updated since. */
     Object stepValue() {
-        return tensor ? lastArray : (Object) lastNumber;
+        return tensor && !stepOnHost ? lastArray : (Object) lastNumber;
     }
 
     /** The epoch value: an NDArray or a Double; computed once per epoch. */

@@ -156,6 +156,36 @@ class LoggingRulesTest extends EngineTest {
     }
 
     @Test
+    void aStepValueSurvivesTheArrayBeingClosedOrChangedInTheStep() {
+        LogModule module = new LogModule();
+        List<Double> logged = new ArrayList<>();
+        module.onTrainingStep = (m, c) -> {
+            try (NDArray value = c.loss().mul(2)) {
+                m.log("double_loss", value);
+                logged.add((double) value.getFloat());
+                value.addi(1000); // a later change is not what was logged
+            }
+        };
+        List<Double> seen = new ArrayList<>();
+        Callback reader = new Callback() {
+            @Override
+            public void onTrainBatchEnd(
+                    Trainer trainer, LightningModule m, Map<String, Object> outputs, Batch batch, int batchIdx) {
+                seen.add(trainer.callbackMetrics().get("double_loss"));
+            }
+        };
+        Trainer trainer = quiet(root).maxEpochs(1).callbacks(reader).build();
+        try (module) {
+            trainer.fit(module, BoringModule.data(manager, 3));
+        }
+        assertThat(seen).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(seen.get(i)).isCloseTo(logged.get(i), within(1e-6));
+        }
+        assertThat(trainer.callbackMetrics().get("double_loss")).isCloseTo(logged.get(2), within(1e-6));
+    }
+
+    @Test
     void stepValuesAreSavedAtOnceThenAtMostOnceASecondAndEverythingAtTheEnd() {
         LogModule module = new LogModule();
         module.onTrainingStep = (m, c) -> m.log("idx", (double) c.batchIdx());
