@@ -46,7 +46,7 @@ import java.util.Map;
  * CPU time), and {@code RESULT rss_growth_mb=<z>}: the resident memory growth of a 20,000-step Trainer run at batch
  * 32 between step 2,000 and step 20,000.
  *
- * <p>Options: {@code --rounds N} (7), {@code --bs1-steps N} (6000), {@code --rss-steps N} (20000), {@code
+ * <p>Options: {@code --rounds N} (7), {@code --bs1-steps N} (20000), {@code --rss-steps N} (20000), {@code
  * --batch-sizes 1,32,256}.
  */
 public final class OverheadBenchmark {
@@ -62,7 +62,7 @@ public final class OverheadBenchmark {
     public static void main(String[] args) throws IOException {
         Map<String, String> options = Args.parse(args, List.of("rounds", "bs1-steps", "rss-steps", "batch-sizes"));
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "7"));
-        int bs1Steps = Integer.parseInt(options.getOrDefault("bs1-steps", "6000"));
+        int bs1Steps = Integer.parseInt(options.getOrDefault("bs1-steps", "20000"));
         int rssSteps = Integer.parseInt(options.getOrDefault("rss-steps", "20000"));
         int[] batchSizes = Arrays.stream(options.getOrDefault("batch-sizes", "1,32,256").split(","))
                 .mapToInt(Integer::parseInt).toArray();
@@ -70,8 +70,9 @@ public final class OverheadBenchmark {
         Path root = Files.createTempDirectory("overhead-benchmark");
         try (MnistDataset train = MnistDataset.builder().usage(Usage.TRAIN).build()) {
             for (int bs : rounds > 0 ? batchSizes : new int[0]) {
-                // at least ~1,000 Trainer steps per round, so each lasts seconds rather than a fraction of one
-                int steps = bs == 1 ? bs1Steps : (int) Math.max(train.size() / bs, 1000);
+                // several seconds of each loop per round, so that what a run does once (the model summary, the
+                // checkpoint at the end) weighs as little as in a real run; two epochs at batch 32 and 256
+                int steps = bs == 1 ? bs1Steps : (int) Math.max(2 * train.size() / bs, 2000);
                 int stretch = stretchSteps(bs);
                 // warm-up: one unreported round, so that the JIT has compiled both loops' code
                 interleaved(train, bs, steps, stretch, root);
@@ -122,7 +123,10 @@ public final class OverheadBenchmark {
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    /** The hand-written loop: forward, MSE, backward, Adam, nothing else; it runs on from where it stopped. */
+    /**
+     * The hand-written loop: forward, MSE, zero the gradients, backward, Adam, nothing else; it runs on from where it
+     * stopped.
+     */
     static final class RawLoop implements AutoCloseable {
         private final LitAutoEncoder model;
         private final Adam adam;
@@ -154,10 +158,12 @@ public final class OverheadBenchmark {
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                         NDArray x = batch.getData().head().reshape(-1, 28 * 28);
                         NDArray xHat = model.forward(model.child("decoder"), model.forward(model.child("encoder"), x));
-                        collector.backward(Losses.mse(xHat, x));
+                        NDArray loss = Losses.mse(xHat, x);
+                        // torch's usual order, which is also the Trainer's: zero_grad(), backward(), step()
+                        adam.zeroGrad();
+                        collector.backward(loss);
                     }
                     adam.step();
-                    adam.zeroGrad();
                 }
             }
             wallNanos += System.nanoTime() - start;
