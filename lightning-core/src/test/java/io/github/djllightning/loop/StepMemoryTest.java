@@ -60,6 +60,10 @@ class StepMemoryTest extends EngineTest {
                     .build()
                     .fit(module, train, val);
             assertThat(module.parameters()).allSatisfy(p -> assertThat(p.getArray().isReleased()).isFalse());
+            // the lent parameters went back to the module's manager, which still holds them
+            assertThat(module.parameters()).allSatisfy(p -> assertThat(p.getArray().getManager().isOpen()).isTrue());
+            assertThat(module.parameterManager().getManagedArrays())
+                    .containsAll(module.parameters().stream().map(Parameter::getArray).toList());
             return module.parameterManager().getManagedArrays().size();
         }
     }
