@@ -13,6 +13,7 @@ import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.optim.OptimizerConfig;
 import io.github.djllightning.testing.EngineTest;
+import io.github.djllightning.testing.RecordingLogger;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerFn;
@@ -107,54 +108,6 @@ class LoggingRulesTest extends EngineTest {
         return quiet(root).maxEpochs(epochs).numSanityValSteps(0).build();
     }
 
-    /** Records what the Trainer asks of a logger, in order. */
-    static final class RecordingLogger implements Logger {
-        final List<String> calls = new ArrayList<>();
-        private final Path dir;
-
-        RecordingLogger(Path dir) {
-            this.dir = dir;
-        }
-
-        @Override
-        public String name() {
-            return "recording";
-        }
-
-        @Override
-        public String version() {
-            return "0";
-        }
-
-        @Override
-        public Path saveDir() {
-            return dir;
-        }
-
-        @Override
-        public Path logDir() {
-            return dir;
-        }
-
-        @Override
-        public void logMetrics(Map<String, Double> metrics, long step) {
-            calls.add(metrics.containsKey("idx") ? "log " + metrics.get("idx").intValue() : "log " + metrics.keySet());
-        }
-
-        @Override
-        public void logHyperparams(Map<String, Object> params) {}
-
-        @Override
-        public void save() {
-            calls.add("save");
-        }
-
-        @Override
-        public void finish(String status) {
-            calls.add("finish");
-        }
-    }
-
     @Test
     void aStepValueSurvivesTheArrayBeingClosedOrChangedInTheStep() {
         LogModule module = new LogModule();
@@ -189,7 +142,7 @@ class LoggingRulesTest extends EngineTest {
     void stepValuesAreSavedAtOnceThenAtMostOnceASecondAndEverythingAtTheEnd() {
         LogModule module = new LogModule();
         module.onTrainingStep = (m, c) -> m.log("idx", (double) c.batchIdx());
-        RecordingLogger logger = new RecordingLogger(root);
+        RecordingLogger logger = new RecordingLogger();
         Callback pause = new Callback() {
             @Override
             public void onTrainBatchEnd(
@@ -209,16 +162,11 @@ class LoggingRulesTest extends EngineTest {
         }
         // every step reaches the logger; its file is written for the first step, then once the interval has passed
         // (step 4 comes after a pause longer than it), and at the end of the run
-        List<String> steps = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            steps.add("log " + i);
-        }
-        assertThat(logger.calls).filteredOn(c -> c.startsWith("log ") && !c.startsWith("log ["))
-                .containsExactlyElementsOf(steps);
-        List<String> untilLastStep = logger.calls.subList(0, logger.calls.indexOf("log 9") + 1);
-        assertThat(untilLastStep).containsExactly("log 0", "save", "log 1", "log 2", "log 3", "log 4", "save",
-                "log 5", "log 6", "log 7", "log 8", "log 9");
-        assertThat(logger.calls.get(logger.calls.size() - 1)).isEqualTo("finish");
+        assertThat(logger.metrics).extracting(c -> c.metrics().get("idx"))
+                .containsExactly(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0);
+        assertThat(logger.events.subList(0, 12)).containsExactly("log", "save", "log", "log", "log", "log", "save",
+                "log", "log", "log", "log", "log");
+        assertThat(logger.events.get(logger.events.size() - 1)).isEqualTo("finish");
     }
 
     // ------------------------------------------------------------------ per-hook defaults

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import io.github.djllightning.log.CsvLogger;
 import io.github.djllightning.log.Logger;
 import io.github.djllightning.testing.BoringModule;
+import io.github.djllightning.testing.RecordingLogger;
 import io.github.djllightning.testing.TestTrainers;
 import io.github.djllightning.trainer.Trainer;
 import java.io.IOException;

@@ -15,6 +15,7 @@ import io.github.djllightning.log.DefaultLoggerProvider;
 import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.PythonEnv;
+import io.github.djllightning.testing.RecordingLogger;
 import io.github.djllightning.testing.TestTrainers;
 import io.github.djllightning.trainer.Trainer;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.github.djllightning.loggers;
+package io.github.djllightning.testing;
 
 import io.github.djllightning.log.Logger;
 import java.nio.file.Path;
@@ -7,16 +7,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A logger that keeps every call in memory, to compare what other loggers wrote with what the Trainer sent. */
-final class RecordingLogger implements Logger {
+/**
+ * A logger that keeps every call in memory: to compare what other loggers wrote with what the Trainer sent, and to see
+ * when the Trainer asks for a save.
+ */
+public final class RecordingLogger implements Logger {
 
     /** One logMetrics call. */
-    record Call(Map<String, Double> metrics, long step) {}
+    public record Call(Map<String, Double> metrics, long step) {}
 
-    final List<Call> metrics = new ArrayList<>();
-    final List<Map<String, Object>> hyperparams = new ArrayList<>();
-    final List<String> finished = new ArrayList<>();
-    int saves;
+    /** The logMetrics calls in order. */
+    public final List<Call> metrics = new ArrayList<>();
+    /** The logHyperparams calls in order. */
+    public final List<Map<String, Object>> hyperparams = new ArrayList<>();
+    /** The statuses given to finish. */
+    public final List<String> finished = new ArrayList<>();
+    /** Every call by kind, in order: {@code log}, {@code save}, {@code finish}. */
+    public final List<String> events = new ArrayList<>();
+    /** The number of save calls. */
+    public int saves;
 
     @Override
     public String name() {
@@ -41,6 +50,7 @@ final class RecordingLogger implements Logger {
     @Override
     public void logMetrics(Map<String, Double> values, long step) {
         metrics.add(new Call(new LinkedHashMap<>(values), step));
+        events.add("log");
     }
 
     @Override
@@ -51,10 +61,12 @@ final class RecordingLogger implements Logger {
     @Override
     public void save() {
         saves++;
+        events.add("save");
     }
 
     @Override
     public void finish(String status) {
         finished.add(status);
+        events.add("finish");
     }
 }
