@@ -6,8 +6,10 @@ import io.github.djllightning.module.LightningModule;
 import io.github.djllightning.profile.Profiler;
 import io.github.djllightning.trainer.Hook;
 import io.github.djllightning.trainer.Trainer;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * Calls a hook on every callback and then on the module, with the logging context set and, when a profiler is on,
@@ -30,10 +32,11 @@ public final class Hooks {
     private final boolean profiling;
     private final String[] moduleActions;
     private final String[][] callbackActions;
-    /** Per hook: the callbacks that implement it (the others inherit {@link Callback}'s empty method). */
-    private final Callback[][] implementing;
-    /** Per hook: the positions of those callbacks in the calling order, for the profiler's action names. */
-    private final int[][] implementingIndex;
+    /**
+     * Per hook: the positions, in the calling order, of the callbacks that implement it (the others inherit {@link
+     * Callback}'s empty method).
+     */
+    private final int[][] implementing;
 
     /**
      * Creates a dispatcher for one run.
@@ -59,18 +62,12 @@ public final class Hooks {
         Hook[] hooks = Hook.values();
         moduleActions = new String[hooks.length];
         callbackActions = new String[callbacks.size()][hooks.length];
-        implementing = new Callback[hooks.length][];
-        implementingIndex = new int[hooks.length][];
+        implementing = new int[hooks.length][];
         for (Hook hook : hooks) {
             String method = callbackMethod(hook);
-            List<Integer> chosen = new java.util.ArrayList<>();
-            for (int i = 0; i < callbacks.size(); i++) {
-                if (method == null || implementsHook(callbacks.get(i), method)) {
-                    chosen.add(i);
-                }
-            }
-            implementing[hook.ordinal()] = chosen.stream().map(callbacks::get).toArray(Callback[]::new);
-            implementingIndex[hook.ordinal()] = chosen.stream().mapToInt(Integer::intValue).toArray();
+            implementing[hook.ordinal()] = IntStream.range(0, callbacks.size())
+                    .filter(i -> method == null || implementsHook(callbacks.get(i), method))
+                    .toArray();
         }
         if (profiling) {
             String moduleName = module.getClass().getSimpleName();
@@ -97,7 +94,7 @@ public final class Hooks {
             }
         }
         String method = name.toString();
-        for (java.lang.reflect.Method candidate : Callback.class.getMethods()) {
+        for (Method candidate : Callback.class.getMethods()) {
             if (candidate.getName().equals(method)) {
                 return method;
             }
@@ -107,7 +104,7 @@ public final class Hooks {
 
     /** Whether the callback's class (or an interface it takes it from) has its own method for the hook. */
     private static boolean implementsHook(Callback callback, String method) {
-        for (java.lang.reflect.Method candidate : callback.getClass().getMethods()) {
+        for (Method candidate : callback.getClass().getMethods()) {
             if (candidate.getName().equals(method) && candidate.getDeclaringClass() != Callback.class) {
                 return true;
             }
@@ -158,30 +155,20 @@ public final class Hooks {
 
     private void eachCallback(Hook hook, CallbackCall call) {
         // only the callbacks that implement the hook: calling the others' empty methods costs time on every batch
-        Callback[] targets = implementing[hook.ordinal()];
-        for (int i = 0; i < targets.length; i++) {
+        int[] targets = implementing[hook.ordinal()];
+        for (int i : targets) {
             if (profiling) {
-                String action = callbackActions[implementingIndex[hook.ordinal()][i]][hook.ordinal()];
+                String action = callbackActions[i][hook.ordinal()];
                 profiler.start(action);
                 try {
-                    call.call(targets[i]);
+                    call.call(callbacks.get(i));
                 } finally {
                     profiler.stop(action);
                 }
             } else {
-                call.call(targets[i]);
+                call.call(callbacks.get(i));
             }
         }
-    }
-
-    /**
-     * Whether any callback implements a hook; lets a hot call site skip building its call.
-     *
-     * @param hook the hook
-     * @return true when at least one callback has its own method for it
-     */
-    public boolean anyCallback(Hook hook) {
-        return implementing[hook.ordinal()].length > 0;
     }
 
     /**
