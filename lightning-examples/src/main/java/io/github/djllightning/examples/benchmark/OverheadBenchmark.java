@@ -35,11 +35,12 @@ import java.util.Map;
  * logging, model summary, checkpointing, the non-finite loss guard), at batch sizes 1, 32 and 256.
  *
  * <p>The two alternate in short stretches inside one run: a callback of the Trainer runs a stretch of the hand-written
- * loop (about 15 ms of it) after every few Trainer steps and times it. The Trainer's time is the run's time (from its
+ * loop (about 60 ms of it) after as many Trainer steps and times it. The Trainer's time is the run's time (from its
  * first training batch to the end of training, the end-of-epoch checkpoint included) less those stretches. A shared
- * machine changes speed over seconds; alternating every few milliseconds exposes both loops to the same speed, which
- * alternating whole runs does not. Both loops run on the same thread with the same engine settings, so the Trainer's
- * default of flushing denormal numbers applies to both.
+ * machine changes speed over seconds; alternating every few dozen milliseconds exposes both loops to the same speed,
+ * which alternating whole runs does not, while each switch (the other loop's arrays back into the caches) stays rare.
+ * Both loops run on the same thread with the same engine settings, so the Trainer's default of flushing denormal
+ * numbers applies to both.
  *
  * <p>Prints {@code RESULT bs=<n> raw_steps_per_s=<x> trainer_steps_per_s=<y> ratio=<r>} (medians over the rounds;
  * the ratio is the median of the per-round ratios), {@code RESULT bs=<n> cpu_ratio=<r>} (the same on the thread's
@@ -102,9 +103,9 @@ public final class OverheadBenchmark {
         }
     }
 
-    /** Hand-written steps per stretch: about 15 ms of them on a CPU (batch 1: 50, batch 32: 9, batch 256: 3). */
+    /** Hand-written steps per stretch: about 60 ms of them on a CPU (batch 1: 200, batch 32: 35, batch 256: 13). */
     static int stretchSteps(int batchSize) {
-        return (int) Math.max(2, Math.round(50 / Math.sqrt(batchSize)));
+        return (int) Math.max(2, Math.round(200 / Math.sqrt(batchSize)));
     }
 
     /** Steps done in a measured stretch, with its wall-clock time and the training thread's CPU time. */
