@@ -221,6 +221,7 @@ public final class EvaluationLoop {
                 ctx.metrics.logEvalStepMetrics(loaderIdx, batchIdx);
             }
         } finally {
+            ctx.returnParameters();
             batch.close();
             if (batch != fetched) {
                 fetched.close();

@@ -121,6 +121,7 @@ public final class PredictionLoop {
                     () -> module.onPredictBatchEnd(output, current, batchIdx, dlIdx));
             batchProgress.incrementCompleted();
         } finally {
+            ctx.returnParameters();
             batch.close();
             if (batch != fetched) {
                 fetched.close();

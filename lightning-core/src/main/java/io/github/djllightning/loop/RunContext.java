@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.engine.EngineException;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.training.GradientCollector;
 import io.github.djllightning.log.MetricsConnector;
 import io.github.djllightning.module.LightningDataModule;
@@ -15,6 +17,8 @@ import io.github.djllightning.trainer.Hook;
 import io.github.djllightning.trainer.LightningOptimizer;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerConfig;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -42,6 +46,9 @@ public final class RunContext {
     private boolean inBeforeBackward;
     private boolean backwardSkipped;
     private final List<Parameter> parameters;
+    /** The parameter arrays lent to the batch in flight, and the managers they go back to. */
+    private final List<NDArray> lent = new ArrayList<>();
+    private final List<NDManager> owners = new ArrayList<>();
 
     /**
      * Creates the context of a run.
@@ -77,19 +84,74 @@ public final class RunContext {
     }
 
     /**
-     * Lends the module's parameter arrays to a step's manager until it closes. DJL puts the result of an operation in
-     * the manager of its first operand, so without this a step computing {@code w.matMul(x)} or an L2 penalty from a
-     * parameter would leave its results in the parameters' manager, growing every step; lent, they belong to the step
-     * and are freed with it, and the closing manager gives the parameters back.
+     * Lends the module's parameter arrays to a step's manager until {@link #returnParameters()}, which the loops call
+     * when the batch ends. DJL puts the result of an operation in the manager of its first operand, so without this a
+     * step computing {@code w.matMul(x)} or an L2 penalty from a parameter would leave its results in the parameters'
+     * manager, growing every step; lent, they belong to the step and are freed with it.
+     *
+     * <p>A lent array only points to the step's manager: it stays registered with its own manager and the step's
+     * manager does not hold it, so closing the step frees the step's results and never the parameter. DJL's {@code
+     * tempAttach} gives the same, but moves every parameter between the two managers' maps and back on every step
+     * (measured: about 1.7 us a step for eight tensors, a tenth of the Trainer's cost per step); it is used where the
+     * engine's array class does not let the pointer be set.
      *
      * @param step the manager of the batch in flight
      */
     void lendParameters(NDManager step) {
+        returnParameters();
         for (int i = 0; i < parameters.size(); i++) {
             Parameter parameter = parameters.get(i);
-            if (parameter.isInitialized()) {
-                parameter.getArray().tempAttach(step);
+            if (!parameter.isInitialized()) {
+                continue;
             }
+            NDArray array = parameter.getArray();
+            if (!pointTo(array, step)) {
+                array.tempAttach(step);
+            }
+        }
+    }
+
+    /** Points the arrays lent by {@link #lendParameters} back to their own managers. */
+    void returnParameters() {
+        for (int i = lent.size() - 1; i >= 0; i--) {
+            setManager(lent.get(i), owners.get(i));
+        }
+        lent.clear();
+        owners.clear();
+    }
+
+    private boolean pointTo(NDArray array, NDManager step) {
+        if (MANAGER == null || !(array instanceof PtNDArray) || !(step instanceof PtNDManager)) {
+            return false;
+        }
+        NDManager owner = array.getManager();
+        setManager(array, step);
+        lent.add(array);
+        owners.add(owner);
+        return true;
+    }
+
+    private static void setManager(NDArray array, NDManager manager) {
+        try {
+            MANAGER.set(array, manager);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot set the manager of a parameter array", e);
+        }
+    }
+
+    /** The field of a PyTorch array that holds its manager, or null where this DJL has none to set. */
+    private static final Field MANAGER = managerField();
+
+    private static Field managerField() {
+        try {
+            Field field = PtNDArray.class.getDeclaredField("manager");
+            if (field.getType() != PtNDManager.class) {
+                return null;
+            }
+            field.setAccessible(true);
+            return field;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
         }
     }
 

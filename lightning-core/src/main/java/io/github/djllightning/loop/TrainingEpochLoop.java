@@ -277,6 +277,7 @@ public final class TrainingEpochLoop {
             updateTrainStepMetrics();
             return true;
         } finally {
+            ctx.returnParameters();
             batch.close();
             if (batch != fetched) {
                 fetched.close();

@@ -1,15 +1,20 @@
 package io.github.djllightning.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.dataset.Batch;
 import io.github.djllightning.data.DataLoader;
 import io.github.djllightning.testing.BoringModule;
 import io.github.djllightning.testing.EngineTest;
+import io.github.djllightning.testing.TestTrainers;
 import io.github.djllightning.trainer.Trainer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +49,41 @@ class StepMemoryTest extends EngineTest {
     @Test
     void parameterFirstResultsDoNotPileUpInTheParametersManager() {
         assertThat(arraysLeftAfter(5)).isEqualTo(arraysLeftAfter(60));
+    }
+
+    @Test
+    void inAStepParameterFirstResultsBelongToTheBatchAndParametersGoBackAfterEvenAFailedStep() {
+        List<Boolean> resultInBatch = new ArrayList<>();
+        List<Boolean> parameterLent = new ArrayList<>();
+        List<NDManager> ownManagers = new ArrayList<>();
+        BoringModule module = new BoringModule() {
+            @Override
+            public Object trainingStep(Batch batch, int batchIdx) {
+                Object loss = super.trainingStep(batch, batchIdx);
+                NDArray weight = parameters().get(0).getArray();
+                if (batchIdx == 0) {
+                    ownManagers.add(weight.getManager()); // created in this first step, so not lent yet
+                }
+                resultInBatch.add(weight.square().getManager() == batch.getManager());
+                parameterLent.add(weight.getManager() == batch.getManager());
+                if (batchIdx == 2) {
+                    throw new IllegalStateException("step 2 fails");
+                }
+                return loss;
+            }
+        };
+        try (module) {
+            Trainer trainer = TestTrainers.quiet(root).maxEpochs(1).build();
+            assertThatThrownBy(() -> trainer.fit(module, BoringModule.data(manager, 4)))
+                    .hasStackTraceContaining("step 2 fails");
+            assertThat(resultInBatch.subList(1, 3)).containsExactly(true, true);
+            assertThat(parameterLent.subList(1, 3)).containsExactly(true, true);
+            NDArray weight = module.parameters().get(0).getArray();
+            assertThat(weight.getManager()).isSameAs(ownManagers.get(0));
+            assertThat(weight.isReleased()).isFalse();
+            assertThat(weight.getManager().getManagedArrays()).contains(weight);
+            assertThat(weight.square().sum().getFloat()).isFinite();
+        }
     }
 
     private int arraysLeftAfter(int batches) {
