@@ -17,6 +17,7 @@ import io.github.djllightning.trainer.Hook;
 import io.github.djllightning.trainer.LightningOptimizer;
 import io.github.djllightning.trainer.Trainer;
 import io.github.djllightning.trainer.TrainerConfig;
+import io.github.djllightning.util.EngineFields;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
@@ -140,20 +141,7 @@ public final class RunContext {
     }
 
     /** The field of a PyTorch array that holds its manager, or null where this DJL has none to set. */
-    private static final Field MANAGER = managerField();
-
-    private static Field managerField() {
-        try {
-            Field field = PtNDArray.class.getDeclaredField("manager");
-            if (field.getType() != PtNDManager.class) {
-                return null;
-            }
-            field.setAccessible(true);
-            return field;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
+    private static final Field MANAGER = EngineFields.find(PtNDArray.class, "manager", PtNDManager.class);
 
     /** The module. */
     public LightningModule module() {

@@ -15,8 +15,10 @@ public final class StepManagers {
     /** Arrays a step manager holds before its maps grow. */
     static final int CAPACITY = 64;
 
-    private static final Field RESOURCES = field("resources");
-    private static final Field TEMP_RESOURCES = field("tempResources");
+    private static final Field RESOURCES =
+            EngineFields.find(BaseNDManager.class, "resources", ConcurrentHashMap.class);
+    private static final Field TEMP_RESOURCES =
+            EngineFields.find(BaseNDManager.class, "tempResources", ConcurrentHashMap.class);
 
     private StepManagers() {}
 
@@ -38,18 +40,5 @@ public final class StepManagers {
             }
         }
         return manager;
-    }
-
-    private static Field field(String name) {
-        try {
-            Field field = BaseNDManager.class.getDeclaredField(name);
-            if (field.getType() != ConcurrentHashMap.class) {
-                return null;
-            }
-            field.setAccessible(true);
-            return field;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null; // another DJL version: its own maps are used
-        }
     }
 }
