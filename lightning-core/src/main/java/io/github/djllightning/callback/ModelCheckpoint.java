@@ -197,8 +197,9 @@ public class ModelCheckpoint implements Callback {
             Trainer trainer, LightningModule module, Map<String, Object> outputs, Batch batch, int batchIdx) {
         boolean skipBatch = everyNTrainSteps < 1 || trainer.globalStep() % everyNTrainSteps != 0;
         boolean skipTime = true;
-        long now = System.nanoTime();
+        long now = 0;
         if (trainTimeInterval != null) {
+            now = System.nanoTime();
             skipTime = lastTimeChecked < 0 || now - lastTimeChecked < trainTimeInterval.toNanos();
         }
         if (skipBatch && skipTime) {

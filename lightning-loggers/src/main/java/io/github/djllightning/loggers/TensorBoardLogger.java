@@ -143,8 +143,7 @@ public final class TensorBoardLogger implements Logger {
         double wallTime = now();
         for (Map.Entry<String, Double> entry : metrics.entrySet()) {
             float value = entry.getValue() == null ? Float.NaN : entry.getValue().floatValue();
-            write(EventProtos.summaryEvent(wallTime, step,
-                    List.of(EventProtos.scalarValue(tag(entry.getKey()), value))));
+            write(EventProtos.scalarEvent(wallTime, step, tag(entry.getKey()), value));
         }
     }
 

@@ -25,16 +25,14 @@ final class TfRecords {
         return ((value >>> 15) | (value << 17)) + MASK_DELTA;
     }
 
-    /** Writes one framed record. */
+    /** Writes one framed record, in one write. */
     static void write(OutputStream out, byte[] data) throws IOException {
-        byte[] header = new byte[12];
-        putLittleEndian(header, 0, data.length, 8);
-        putLittleEndian(header, 8, maskedCrc32c(header, 0, 8) & 0xffffffffL, 4);
-        byte[] footer = new byte[4];
-        putLittleEndian(footer, 0, maskedCrc32c(data, 0, data.length) & 0xffffffffL, 4);
-        out.write(header);
-        out.write(data);
-        out.write(footer);
+        byte[] record = new byte[12 + data.length + 4];
+        putLittleEndian(record, 0, data.length, 8);
+        putLittleEndian(record, 8, maskedCrc32c(record, 0, 8) & 0xffffffffL, 4);
+        System.arraycopy(data, 0, record, 12, data.length);
+        putLittleEndian(record, 12 + data.length, maskedCrc32c(data, 0, data.length) & 0xffffffffL, 4);
+        out.write(record);
     }
 
     static void putLittleEndian(byte[] target, int offset, long value, int bytes) {
