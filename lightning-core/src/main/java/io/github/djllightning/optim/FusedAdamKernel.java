@@ -1,7 +1,6 @@
 package io.github.djllightning.optim;
 
 import ai.djl.Device;
-import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -10,10 +9,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import io.github.djllightning.util.EngineLibraries;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
+import io.github.djllightning.util.NativeTensors;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,15 +45,12 @@ final class FusedAdamKernel {
     private static final class Natives {
         final Function adam;
         final Function adamw;
-        /** DJL's {@code torchIsContiguous(long)} bound to its library object: {@code (long) -> boolean}. */
-        final MethodHandle isContiguous;
         /** An empty {@code std::optional<at::Tensor>} (no gradient scale, no found-inf flag). */
         final Memory noTensor = new Memory(16);
 
-        Natives(Function adam, Function adamw, MethodHandle isContiguous) {
+        Natives(Function adam, Function adamw) {
             this.adam = adam;
             this.adamw = adamw;
-            this.isContiguous = isContiguous;
             noTensor.clear();
         }
     }
@@ -89,8 +82,8 @@ final class FusedAdamKernel {
                 return false;
             }
             // the engine checks that a gradient has its weight's shape, type and device
-            if (!contiguous(found, weight) || !contiguous(found, grads.get(i)) || !contiguous(found, expAvg)
-                    || !contiguous(found, expAvgSq)) {
+            if (!NativeTensors.isContiguous(weight) || !NativeTensors.isContiguous(grads.get(i))
+                    || !NativeTensors.isContiguous(expAvg) || !NativeTensors.isContiguous(expAvgSq)) {
                 return false;
             }
         }
@@ -100,23 +93,6 @@ final class FusedAdamKernel {
     private static boolean like(NDArray weight, NDArray other) {
         return other != null && other.getDataType() == DataType.FLOAT32 && other.getDevice().equals(weight.getDevice())
                 && other.getShape().equals(weight.getShape());
-    }
-
-    /** Whether the array is a dense, contiguous tensor (a sparse one makes the engine's test fail: not dense). */
-    private static boolean contiguous(Natives found, NDArray array) {
-        if (!(array instanceof PtNDArray)) {
-            return false;
-        }
-        long handle = ((PtNDArray) array).getHandle();
-        try {
-            return (boolean) found.isContiguous.invokeExact(handle);
-        } catch (EngineException e) {
-            return false; // not a dense tensor
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("the engine's contiguity check failed", e);
-        }
     }
 
     /**
@@ -209,23 +185,14 @@ final class FusedAdamKernel {
             if (torch == null) {
                 return null;
             }
-            return withContiguityCheck(torch.getFunction(ADAM), torch.getFunction(ADAMW));
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            if (!NativeTensors.contiguityCheckAvailable()) {
+                return null; // the tensors could not be checked before the call
+            }
+            return new Natives(torch.getFunction(ADAM), torch.getFunction(ADAMW));
+        } catch (RuntimeException | LinkageError e) {
             LOG.debug("The engine's fused Adam kernel is not available ({}); Adam updates one tensor at a time.",
                     e.toString());
             return null;
         }
-    }
-
-    /** DJL's own native library object and its contiguity test, which DJL's public API does not offer. */
-    private static Natives withContiguityCheck(Function adam, Function adamw) throws ReflectiveOperationException {
-        Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
-        Field instance = library.getDeclaredField("LIB");
-        instance.setAccessible(true);
-        Method check = library.getDeclaredMethod("torchIsContiguous", long.class);
-        check.setAccessible(true);
-        // a bound method handle: called per tensor per step, without the boxing and checks of Method.invoke
-        MethodHandle bound = MethodHandles.lookup().unreflect(check).bindTo(instance.get(null));
-        return new Natives(adam, adamw, bound);
     }
 }

@@ -12,8 +12,9 @@ public final class HostScalars {
     /**
      * Reads the first element of an array (a loss, a logged metric) as a double.
      *
-     * <p>The engine copies the bytes into a Java array in one call; {@code toFloatArray()} asks for a direct view
-     * instead, which costs four calls (layout, sparseness, contiguity, then the view) for a single number.
+     * <p>A float32 CPU tensor is read from its memory ({@link NativeTensors#firstFloat}). Otherwise the engine copies
+     * the bytes into a Java array in one call; {@code toFloatArray()} asks for a direct view instead, which costs four
+     * calls (layout, sparseness, contiguity, then the view) for a single number.
      *
      * @param array a float32 or float64 array, or one of another type that is converted to float32 first
      * @return its first element
@@ -21,7 +22,8 @@ public final class HostScalars {
     public static double read(NDArray array) {
         DataType type = array.getDataType();
         if (type == DataType.FLOAT32) {
-            return toBytes(array).getFloat(0);
+            Float direct = NativeTensors.firstFloat(array);
+            return direct != null ? direct : toBytes(array).getFloat(0);
         }
         if (type == DataType.FLOAT64) {
             return toBytes(array).getDouble(0);
