@@ -14,6 +14,7 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -135,6 +136,13 @@ public final class CheckpointReader {
             if (size >= 0 && bytes.length != size) {
                 throw new CheckpointException(file, entry.getName(), "holds " + bytes.length + " bytes but the"
                         + " archive says " + size + "; the file is corrupt");
+            }
+            // the archive's own check: uncompressed (stored) entries are not checked while they are read
+            CRC32 crc = new CRC32();
+            crc.update(bytes);
+            if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+                throw new CheckpointException(file, entry.getName(), "does not match its CRC-32 checksum; the file"
+                        + " is corrupt, use an earlier checkpoint");
             }
             return bytes;
         } catch (ZipException e) {
