@@ -106,8 +106,13 @@ final class AutomaticOptimization {
                 }
                 if (batchIdx % accumulate == 0) {
                     progress.zeroGrad().incrementReady();
-                    hooks.callbacks(Hook.ON_BEFORE_ZERO_GRAD, c -> c.onBeforeZeroGrad(ctx.trainer, module, optimizer));
-                    hooks.module(Hook.ON_BEFORE_ZERO_GRAD, () -> module.onBeforeZeroGrad(optimizer));
+                    if (hooks.anyCallback(Hook.ON_BEFORE_ZERO_GRAD)) {
+                        hooks.callbacks(
+                                Hook.ON_BEFORE_ZERO_GRAD, c -> c.onBeforeZeroGrad(ctx.trainer, module, optimizer));
+                    }
+                    if (hooks.moduleCalls(Hook.ON_BEFORE_ZERO_GRAD)) {
+                        hooks.module(Hook.ON_BEFORE_ZERO_GRAD, () -> module.onBeforeZeroGrad(optimizer));
+                    }
                     progress.zeroGrad().incrementStarted();
                     int epoch = ctx.trainer.currentEpoch();
                     hooks.module(Hook.OPTIMIZER_ZERO_GRAD, () -> module.optimizerZeroGrad(epoch, batchIdx, optimizer));
@@ -118,8 +123,12 @@ final class AutomaticOptimization {
                     NDArray value = loss;
                     if (ctx.beforeBackward(value)) {
                         hooks.module(Hook.BACKWARD, () -> module.backward(value));
-                        hooks.callbacks(Hook.ON_AFTER_BACKWARD, c -> c.onAfterBackward(ctx.trainer, module));
-                        hooks.module(Hook.ON_AFTER_BACKWARD, module::onAfterBackward);
+                        if (hooks.anyCallback(Hook.ON_AFTER_BACKWARD)) {
+                            hooks.callbacks(Hook.ON_AFTER_BACKWARD, c -> c.onAfterBackward(ctx.trainer, module));
+                        }
+                        if (hooks.moduleCalls(Hook.ON_AFTER_BACKWARD)) {
+                            hooks.module(Hook.ON_AFTER_BACKWARD, module::onAfterBackward);
+                        }
                     }
                 }
             } finally {

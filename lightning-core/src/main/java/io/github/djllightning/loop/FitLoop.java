@@ -292,9 +292,13 @@ public final class FitLoop {
                 if (!module.isAutomaticOptimization()) {
                     epochLoop.manualOptimization().stepStarted();
                 }
-                ctx.hooks.callbacks(
-                        Hook.ON_BEFORE_OPTIMIZER_STEP, c -> c.onBeforeOptimizerStep(ctx.trainer, module, optimizer));
-                ctx.hooks.module(Hook.ON_BEFORE_OPTIMIZER_STEP, () -> module.onBeforeOptimizerStep(optimizer));
+                if (ctx.hooks.anyCallback(Hook.ON_BEFORE_OPTIMIZER_STEP)) {
+                    ctx.hooks.callbacks(Hook.ON_BEFORE_OPTIMIZER_STEP,
+                            c -> c.onBeforeOptimizerStep(ctx.trainer, module, optimizer));
+                }
+                if (ctx.hooks.moduleCalls(Hook.ON_BEFORE_OPTIMIZER_STEP)) {
+                    ctx.hooks.module(Hook.ON_BEFORE_OPTIMIZER_STEP, () -> module.onBeforeOptimizerStep(optimizer));
+                }
                 if (module.isAutomaticOptimization()) {
                     ctx.hooks.module(
                             Hook.CONFIGURE_GRADIENT_CLIPPING,

@@ -37,6 +37,8 @@ public final class Hooks {
      * Callback}'s empty method).
      */
     private final int[][] implementing;
+    /** Per hook: whether the module's class (or a superclass of its own) has its own method of the hook's name. */
+    private final boolean[] moduleOverrides;
 
     /**
      * Creates a dispatcher for one run.
@@ -63,11 +65,13 @@ public final class Hooks {
         moduleActions = new String[hooks.length];
         callbackActions = new String[callbacks.size()][hooks.length];
         implementing = new int[hooks.length][];
+        moduleOverrides = new boolean[hooks.length];
         for (Hook hook : hooks) {
             String method = callbackMethod(hook);
             implementing[hook.ordinal()] = IntStream.range(0, callbacks.size())
                     .filter(i -> method == null || implementsHook(callbacks.get(i), method))
                     .toArray();
+            moduleOverrides[hook.ordinal()] = overridesHook(module, methodName(hook));
         }
         if (profiling) {
             String moduleName = module.getClass().getSimpleName();
@@ -83,6 +87,17 @@ public final class Hooks {
 
     /** The name of the {@link Callback} method of a hook ({@code on_train_batch_end}: {@code onTrainBatchEnd}). */
     private static String callbackMethod(Hook hook) {
+        String method = methodName(hook);
+        for (Method candidate : Callback.class.getMethods()) {
+            if (candidate.getName().equals(method)) {
+                return method;
+            }
+        }
+        return null; // not a Callback hook by that name: every callback is called
+    }
+
+    /** The Java name of a hook's method: Lightning's name in camel case. */
+    private static String methodName(Hook hook) {
         StringBuilder name = new StringBuilder();
         boolean upper = false;
         for (char c : hook.lightningName().toCharArray()) {
@@ -93,13 +108,24 @@ public final class Hooks {
                 upper = false;
             }
         }
-        String method = name.toString();
-        for (Method candidate : Callback.class.getMethods()) {
+        return name.toString();
+    }
+
+    /**
+     * Whether the module has its own method of that name, declared below {@link LightningModule}; true also when
+     * LightningModule has no method of that name (nothing to compare with, so the hook is always called).
+     */
+    private static boolean overridesHook(LightningModule module, String method) {
+        boolean known = false;
+        for (Method candidate : module.getClass().getMethods()) {
             if (candidate.getName().equals(method)) {
-                return method;
+                known = true;
+                if (candidate.getDeclaringClass() != LightningModule.class) {
+                    return true;
+                }
             }
         }
-        return null; // not a Callback hook by that name: every callback is called
+        return !known;
     }
 
     /** Whether the callback's class (or an interface it takes it from) has its own method for the hook. */
@@ -110,6 +136,28 @@ public final class Hooks {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether a callback implements the hook. The loops ask before calling the hooks of every batch, so that a batch
+     * builds no call for a hook nobody implements.
+     *
+     * @param hook the hook
+     * @return true when {@link #callbacks(Hook, CallbackCall)} would call at least one callback
+     */
+    public boolean anyCallback(Hook hook) {
+        return implementing[hook.ordinal()].length > 0;
+    }
+
+    /**
+     * Whether a module hook whose default does nothing needs calling: the module overrides it, or a profiler records
+     * every hook. The loops skip the others on every batch.
+     *
+     * @param hook the hook
+     * @return true to call it
+     */
+    public boolean moduleCalls(Hook hook) {
+        return profiling || moduleOverrides[hook.ordinal()];
     }
 
     /** The Trainer. */

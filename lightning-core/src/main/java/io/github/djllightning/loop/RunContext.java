@@ -253,13 +253,18 @@ public final class RunContext {
      * @return true to run the backward pass and the {@code onAfterBackward} hooks
      */
     public boolean beforeBackward(NDArray loss) {
+        if (!hooks.anyCallback(Hook.ON_BEFORE_BACKWARD) && !hooks.moduleCalls(Hook.ON_BEFORE_BACKWARD)) {
+            return true; // nobody listens, so nobody can skip it
+        }
         backwardSkipped = false;
         inBeforeBackward = true;
         try {
-            hooks.both(
-                    Hook.ON_BEFORE_BACKWARD,
-                    c -> c.onBeforeBackward(trainer, module, loss),
-                    () -> module.onBeforeBackward(loss));
+            if (hooks.anyCallback(Hook.ON_BEFORE_BACKWARD)) {
+                hooks.callbacks(Hook.ON_BEFORE_BACKWARD, c -> c.onBeforeBackward(trainer, module, loss));
+            }
+            if (hooks.moduleCalls(Hook.ON_BEFORE_BACKWARD)) {
+                hooks.module(Hook.ON_BEFORE_BACKWARD, () -> module.onBeforeBackward(loss));
+            }
         } finally {
             inBeforeBackward = false;
         }

@@ -245,8 +245,13 @@ public final class TrainingEpochLoop {
             ctx.metrics.activateTraining();
             ctx.metrics.onBatchStart(Batches.size(batch), null);
             Batch current = batch;
-            hooks.callbacks(Hook.ON_TRAIN_BATCH_START, c -> c.onTrainBatchStart(ctx.trainer, module, current, batchIdx));
-            int response = hooks.moduleValue(Hook.ON_TRAIN_BATCH_START, () -> module.onTrainBatchStart(current, batchIdx));
+            if (hooks.anyCallback(Hook.ON_TRAIN_BATCH_START)) {
+                hooks.callbacks(
+                        Hook.ON_TRAIN_BATCH_START, c -> c.onTrainBatchStart(ctx.trainer, module, current, batchIdx));
+            }
+            int response = hooks.moduleCalls(Hook.ON_TRAIN_BATCH_START)
+                    ? hooks.moduleValue(Hook.ON_TRAIN_BATCH_START, () -> module.onTrainBatchStart(current, batchIdx))
+                    : 0;
             if (response == LightningModule.END_EPOCH) {
                 batchProgress.incrementProcessed();
                 return false;
@@ -268,8 +273,13 @@ public final class TrainingEpochLoop {
                 updateLrSchedulers(SchedulerConfig.Interval.EPOCH, false);
             }
             Map<String, Object> out = outputs;
-            hooks.callbacks(Hook.ON_TRAIN_BATCH_END, c -> c.onTrainBatchEnd(ctx.trainer, module, out, current, batchIdx));
-            hooks.module(Hook.ON_TRAIN_BATCH_END, () -> module.onTrainBatchEnd(out, current, batchIdx));
+            if (hooks.anyCallback(Hook.ON_TRAIN_BATCH_END)) {
+                hooks.callbacks(
+                        Hook.ON_TRAIN_BATCH_END, c -> c.onTrainBatchEnd(ctx.trainer, module, out, current, batchIdx));
+            }
+            if (hooks.moduleCalls(Hook.ON_TRAIN_BATCH_END)) {
+                hooks.module(Hook.ON_TRAIN_BATCH_END, () -> module.onTrainBatchEnd(out, current, batchIdx));
+            }
             // a time limit reached here stops after this batch, and the stop makes its metrics go to the loggers
             ctx.trainer.afterTrainBatch();
             ctx.metrics.onBatchEnd();

@@ -61,6 +61,10 @@ class SimpleProfilerTest extends EngineTest {
         assertThat(rows.get("[LightningModule]BoringModule.training_step")[1]).isEqualTo("10");
         assertThat(rows.get("[LightningModule]BoringModule.backward")[1]).isEqualTo("10");
         assertThat(rows.get("[LightningModule]BoringModule.optimizer_step")[1]).isEqualTo("10");
+        // hooks the module does not override are called (and timed) when a profiler is on, as in Lightning
+        assertThat(rows.get("[LightningModule]BoringModule.on_before_backward")[1]).isEqualTo("10");
+        assertThat(rows.get("[LightningModule]BoringModule.on_train_batch_end")[1]).isEqualTo("10");
+        assertThat(rows.get("[LightningModule]BoringModule.on_before_batch_transfer")[1]).isEqualTo("18");
         // 2 sanity-check batches, then 3 per epoch
         assertThat(rows.get("[LightningModule]BoringModule.validation_step")[1]).isEqualTo("8");
         assertThat(rows).anySatisfy((action, cells) -> assertThat(action).startsWith("[Callback]"));

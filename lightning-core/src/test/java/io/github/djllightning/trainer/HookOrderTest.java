@@ -296,6 +296,67 @@ class HookOrderTest extends EngineTest {
         assertThat(calls).containsExactlyElementsOf(expected);
     }
 
+    /** A user's base module with the batch hooks whose defaults do nothing. */
+    static class BaseWithBatchHooks extends BoringModule {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public Batch onBeforeBatchTransfer(Batch batch, int dataloaderIdx) {
+            calls.add("on_before_batch_transfer");
+            return batch;
+        }
+
+        @Override
+        public Batch onAfterBatchTransfer(Batch batch, int dataloaderIdx) {
+            calls.add("on_after_batch_transfer");
+            return batch;
+        }
+
+        @Override
+        public void onBeforeZeroGrad(io.github.djllightning.optim.Optimizer optimizer) {
+            calls.add("on_before_zero_grad");
+        }
+
+        @Override
+        public void onBeforeBackward(NDArray loss) {
+            calls.add("on_before_backward");
+        }
+
+        @Override
+        public void onAfterBackward() {
+            calls.add("on_after_backward");
+        }
+
+        @Override
+        public void onBeforeOptimizerStep(io.github.djllightning.optim.Optimizer optimizer) {
+            calls.add("on_before_optimizer_step");
+        }
+
+        @Override
+        public void onTrainBatchEnd(Map<String, Object> outputs, Batch batch, int batchIdx) {
+            calls.add("on_train_batch_end");
+        }
+    }
+
+    /** The module the user trains: it adds nothing to its base. */
+    static final class DerivedModule extends BaseWithBatchHooks {}
+
+    @Test
+    void moduleHooksDeclaredInTheUsersBaseClassAreCalled() {
+        // the Trainer skips module hooks whose default does nothing unless the module overrides them; an override in
+        // a class between the module and LightningModule counts
+        Trainer trainer = quiet(root).maxEpochs(1).numSanityValSteps(0).build();
+        try (DerivedModule module = new DerivedModule()) {
+            trainer.fit(module, BoringModule.data(manager, 2));
+            List<String> batch = List.of("on_before_batch_transfer", "on_after_batch_transfer",
+                    "on_before_zero_grad", "on_before_backward", "on_after_backward", "on_before_optimizer_step",
+                    "on_train_batch_end");
+            List<String> expected = new ArrayList<>(batch);
+            expected.addAll(batch);
+            assertThat(module.calls).containsExactlyElementsOf(expected);
+        }
+    }
+
     @Test
     void onTrainBatchStartReturningEndEpochEndsTheEpochBeforeTheStep() {
         List<Event> events = new ArrayList<>();
