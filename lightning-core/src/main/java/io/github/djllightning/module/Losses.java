@@ -7,9 +7,8 @@ import ai.djl.pytorch.engine.PtNDManager;
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import io.github.djllightning.util.EngineFunctions;
 import io.github.djllightning.util.EngineLibraries;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Loss functions as PyTorch's {@code torch.nn.functional} computes them, for a {@code trainingStep}.
@@ -22,7 +21,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Losses {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Losses.class);
     private static final String PROPERTY = "djl.lightning.fusedLosses";
     /** {@code at::_ops::mse_loss::call(const at::Tensor&, const at::Tensor&, int64_t reduction)}. */
     private static final String MSE_LOSS = "_ZN2at4_ops8mse_loss4callERKNS_6TensorES4_l";
@@ -33,8 +31,8 @@ public final class Losses {
     /** The size of an {@code at::Tensor}: one pointer to its implementation. */
     private static final long TENSOR_SIZE = 8;
 
-    private static volatile boolean searched;
-    private static volatile Kernel kernel;
+    private static final EngineFunctions<Kernel> KERNEL =
+            new EngineFunctions<>(PROPERTY, "losses use DJL's operations", Losses::find);
 
     private Losses() {}
 
@@ -93,32 +91,15 @@ public final class Losses {
     }
 
     private static Kernel kernel() {
-        if (!searched) {
-            synchronized (Losses.class) {
-                if (!searched) {
-                    kernel = find();
-                    searched = true;
-                }
-            }
-        }
-        return kernel;
+        return KERNEL.get();
     }
 
     private static Kernel find() {
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY)) || !EngineLibraries.isX86()) {
+        NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
+        NativeLibrary cxx = EngineLibraries.loaded("libstdc++");
+        if (torch == null || cxx == null) {
             return null;
         }
-        try {
-            NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
-            NativeLibrary cxx = EngineLibraries.loaded("libstdc++");
-            if (torch == null || cxx == null) {
-                return null;
-            }
-            return new Kernel(torch.getFunction(MSE_LOSS), cxx.getFunction(OPERATOR_NEW));
-        } catch (RuntimeException | LinkageError e) {
-            LOG.debug("The engine's loss kernels are not available ({}); losses use DJL's operations.",
-                    e.toString());
-            return null;
-        }
+        return new Kernel(torch.getFunction(MSE_LOSS), cxx.getFunction(OPERATOR_NEW));
     }
 }

@@ -8,11 +8,10 @@ import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import io.github.djllightning.util.EngineFunctions;
 import io.github.djllightning.util.EngineLibraries;
 import io.github.djllightning.util.NativeTensors;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The engine's multi-tensor Adam kernel, the one {@code torch.optim.Adam(fused=True)} runs on the CPU: one call
@@ -28,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 final class FusedAdamKernel {
 
-    private static final Logger LOG = LoggerFactory.getLogger(FusedAdamKernel.class);
     private static final String PROPERTY = "djl.lightning.fusedAdam";
     private static final String ADAM = "_ZN2at4_ops12_fused_adam_4callEN3c108ArrayRefINS_6TensorEEES5_S5_S5_S5_S5_"
             + "dddddbbRKSt8optionalIS4_ES9_";
@@ -37,8 +35,8 @@ final class FusedAdamKernel {
     /** Float32 holds every whole number up to this exactly; the kernel reads the step count from a float tensor. */
     static final long MAX_EXACT_STEP = 1L << 24;
 
-    private static volatile boolean searched;
-    private static volatile Natives natives;
+    private static final EngineFunctions<Natives> NATIVES =
+            new EngineFunctions<>(PROPERTY, "Adam updates one tensor at a time", FusedAdamKernel::find);
 
     private FusedAdamKernel() {}
 
@@ -165,34 +163,14 @@ final class FusedAdamKernel {
     }
 
     private static Natives natives() {
-        if (!searched) {
-            synchronized (FusedAdamKernel.class) {
-                if (!searched) {
-                    natives = find();
-                    searched = true;
-                }
-            }
-        }
-        return natives;
+        return NATIVES.get();
     }
 
     private static Natives find() {
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY)) || !EngineLibraries.isX86()) {
-            return null; // switched off, or a calling convention the argument passing in run() was not made for
+        NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
+        if (torch == null || !NativeTensors.contiguityCheckAvailable()) {
+            return null; // no library, or the tensors could not be checked before the call
         }
-        try {
-            NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
-            if (torch == null) {
-                return null;
-            }
-            if (!NativeTensors.contiguityCheckAvailable()) {
-                return null; // the tensors could not be checked before the call
-            }
-            return new Natives(torch.getFunction(ADAM), torch.getFunction(ADAMW));
-        } catch (RuntimeException | LinkageError e) {
-            LOG.debug("The engine's fused Adam kernel is not available ({}); Adam updates one tensor at a time.",
-                    e.toString());
-            return null;
-        }
+        return new Natives(torch.getFunction(ADAM), torch.getFunction(ADAMW));
     }
 }

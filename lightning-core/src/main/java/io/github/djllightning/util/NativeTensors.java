@@ -33,8 +33,8 @@ public final class NativeTensors {
     /** DJL's {@code torchIsContiguous(long)} bound to its library object: {@code (long) -> boolean}, or null. */
     private static final MethodHandle IS_CONTIGUOUS = contiguityCheck();
 
-    private static volatile boolean searched;
-    private static volatile Function constFloatPtr;
+    private static final EngineFunctions<Function> CONST_FLOAT_PTR_FUNCTION =
+            new EngineFunctions<>(PROPERTY, "host reads copy through DJL", NativeTensors::findConstFloatPtr);
 
     /**
      * Whether DJL's contiguity test could be reached.
@@ -89,28 +89,12 @@ public final class NativeTensors {
     }
 
     private static Function constFloatPtr() {
-        if (!searched) {
-            synchronized (NativeTensors.class) {
-                if (!searched) {
-                    constFloatPtr = findConstFloatPtr();
-                    searched = true;
-                }
-            }
-        }
-        return constFloatPtr;
+        return CONST_FLOAT_PTR_FUNCTION.get();
     }
 
     private static Function findConstFloatPtr() {
-        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY)) || !EngineLibraries.isX86()
-                || IS_CONTIGUOUS == null) {
-            return null;
-        }
-        try {
-            NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
-            return torch == null ? null : torch.getFunction(CONST_FLOAT_PTR);
-        } catch (RuntimeException | LinkageError e) {
-            return null;
-        }
+        NativeLibrary torch = EngineLibraries.loaded("libtorch_cpu");
+        return torch == null || IS_CONTIGUOUS == null ? null : torch.getFunction(CONST_FLOAT_PTR);
     }
 
     private static MethodHandle contiguityCheck() {
