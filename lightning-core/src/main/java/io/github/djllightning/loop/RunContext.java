@@ -253,9 +253,6 @@ public final class RunContext {
      * @return true to run the backward pass and the {@code onAfterBackward} hooks
      */
     public boolean beforeBackward(NDArray loss) {
-        if (!hooks.anyCallback(Hook.ON_BEFORE_BACKWARD) && !hooks.moduleCalls(Hook.ON_BEFORE_BACKWARD)) {
-            return true; // nobody listens, so nobody can skip it
-        }
         backwardSkipped = false;
         inBeforeBackward = true;
         try {
