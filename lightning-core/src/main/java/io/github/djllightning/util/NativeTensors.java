@@ -78,7 +78,7 @@ public final class NativeTensors {
      *     the function is not available
      */
     public static Float firstFloat(NDArray array) {
-        Function function = constFloatPtr();
+        Function function = CONST_FLOAT_PTR_FUNCTION.get();
         // an empty tensor's pointer is not null but points to no element of it
         if (function == null || array.getDataType() != DataType.FLOAT32 || array.size() == 0
                 || !Device.Type.CPU.equals(array.getDevice().getDeviceType()) || !isContiguous(array)) {
@@ -86,10 +86,6 @@ public final class NativeTensors {
         }
         Pointer data = function.invokePointer(new Object[] {new Pointer(((PtNDArray) array).getHandle())});
         return data == null ? null : data.getFloat(0);
-    }
-
-    private static Function constFloatPtr() {
-        return CONST_FLOAT_PTR_FUNCTION.get();
     }
 
     private static Function findConstFloatPtr() {
@@ -100,8 +96,10 @@ public final class NativeTensors {
     private static MethodHandle contiguityCheck() {
         try {
             Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
-            Field instance = library.getDeclaredField("LIB");
-            instance.setAccessible(true);
+            Field instance = EngineFields.find(library, "LIB", library);
+            if (instance == null) {
+                return null;
+            }
             Method check = library.getDeclaredMethod("torchIsContiguous", long.class);
             check.setAccessible(true);
             // a bound method handle: called per tensor per step, without the boxing and checks of Method.invoke
